@@ -1,0 +1,122 @@
+import {
+  Bool,
+  Field,
+  Float64,
+  Int32,
+  List,
+  Table,
+  TimestampMillisecond,
+  Utf8,
+  makeVector,
+  tableFromIPC,
+  tableToIPC,
+  vectorFromArray,
+  type Vector,
+} from 'apache-arrow';
+import { OPTIONAL_FIELDS, type CanonicalField } from '../schema/trade-schema.js';
+import type { RawTrade } from '../quality/trade-checks.js';
+
+/**
+ * The two chunk formats passed between the steps through S3, both Arrow IPC streams:
+ * - raw chunks (ingest -> score): each canonical field's text as read, plus what only a pass over the
+ *   whole file can know (the reference price, the first row of a repeated trade_id);
+ * - scored chunks (score -> aggregate): the typed result columns of DESIGN.md's result contract.
+ */
+
+/** A raw row with what ingest learned from the whole file. */
+export interface RawChunkRow extends RawTrade {
+  refPrice: number | null;
+}
+
+function utf8Column(values: (string | null)[]): Vector<Utf8> {
+  return vectorFromArray(values, new Utf8());
+}
+
+export function encodeRawChunk(rows: RawChunkRow[], present: readonly CanonicalField[]): Uint8Array {
+  const columns: Record<string, Vector> = {
+    source_row: makeVector(Int32Array.from(rows, (r) => r.sourceRow)),
+  };
+  for (const field of present) columns[field] = utf8Column(rows.map((r) => r.fields[field] ?? null));
+  columns.csv_issue = utf8Column(rows.map((r) => r.csvIssue ?? null));
+  columns.ref_price = vectorFromArray(rows.map((r) => r.refPrice), new Float64());
+  columns.duplicate_of = vectorFromArray(rows.map((r) => r.duplicateOf ?? null), new Int32());
+  return tableToIPC(new Table(columns), 'stream');
+}
+
+export function decodeRawChunk(bytes: Uint8Array, present: readonly CanonicalField[]): RawChunkRow[] {
+  const table = tableFromIPC(bytes);
+  const sourceRow = table.getChild('source_row')!;
+  const fieldColumns = present.map((f) => [f, table.getChild(f)!] as const);
+  const csvIssue = table.getChild('csv_issue')!;
+  const refPrice = table.getChild('ref_price')!;
+  const duplicateOf = table.getChild('duplicate_of')!;
+  const rows: RawChunkRow[] = new Array(table.numRows);
+  for (let i = 0; i < table.numRows; i++) {
+    const fields: Partial<Record<CanonicalField, string>> = {};
+    for (const [name, col] of fieldColumns) {
+      const v = col.get(i) as string | null;
+      if (v !== null) fields[name] = v;
+    }
+    const issue = csvIssue.get(i) as string | null;
+    const dup = duplicateOf.get(i) as number | null;
+    rows[i] = {
+      sourceRow: sourceRow.get(i) as number,
+      fields,
+      csvIssue: issue ?? undefined,
+      duplicateOf: dup ?? undefined,
+      refPrice: refPrice.get(i) as number | null,
+    };
+  }
+  return rows;
+}
+
+/** One result row (DESIGN.md, "The result"). */
+export interface ScoredRow {
+  sourceRow: number;
+  tradeId: string | null;
+  timestampMs: number | null;
+  symbol: string | null;
+  side: string | null;
+  quantity: number | null;
+  price: number | null;
+  optional: Partial<Record<CanonicalField, string | null>>;
+  score: number | null;
+  isAnomaly: boolean;
+  reasons: string;
+  qualityIssues: string[];
+}
+
+/** The optional canonical fields a file has, in canonical order. */
+export function optionalFieldsOf(present: readonly CanonicalField[]): CanonicalField[] {
+  return OPTIONAL_FIELDS.filter((f) => present.includes(f));
+}
+
+/** Builds the result table of scored rows: canonical names, typed, in the order given. */
+export function scoredRowsToTable(rows: ScoredRow[], present: readonly CanonicalField[]): Table {
+  const columns: Record<string, Vector> = {
+    source_row: makeVector(Int32Array.from(rows, (r) => r.sourceRow)),
+    trade_id: utf8Column(rows.map((r) => r.tradeId)),
+    timestamp: vectorFromArray(rows.map((r) => r.timestampMs), new TimestampMillisecond('UTC')),
+    symbol: utf8Column(rows.map((r) => r.symbol)),
+    side: utf8Column(rows.map((r) => r.side)),
+    quantity: vectorFromArray(rows.map((r) => r.quantity), new Float64()),
+    price: vectorFromArray(rows.map((r) => r.price), new Float64()),
+  };
+  for (const field of optionalFieldsOf(present)) columns[field] = utf8Column(rows.map((r) => r.optional[field] ?? null));
+  columns.score = vectorFromArray(rows.map((r) => r.score), new Float64());
+  columns.is_anomaly = vectorFromArray(rows.map((r) => r.isAnomaly), new Bool());
+  columns.reasons = utf8Column(rows.map((r) => r.reasons));
+  columns.quality_issues = vectorFromArray(
+    rows.map((r) => r.qualityIssues),
+    new List(new Field('item', new Utf8(), false)),
+  );
+  return new Table(columns);
+}
+
+export function encodeScoredChunk(rows: ScoredRow[], present: readonly CanonicalField[]): Uint8Array {
+  return tableToIPC(scoredRowsToTable(rows, present), 'stream');
+}
+
+export function decodeScoredChunk(bytes: Uint8Array): Table {
+  return tableFromIPC(bytes);
+}

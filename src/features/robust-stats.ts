@@ -1,0 +1,59 @@
+import { SeededRandom } from '../model/random.js';
+
+/** Median of the first n values (sorts a copy). NaN for n = 0. */
+export function median(values: Float64Array | number[], n = values.length): number {
+  if (n === 0) return Number.NaN;
+  const sorted = Float64Array.from(values.slice(0, n)).sort();
+  const mid = n >> 1;
+  return n % 2 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2;
+}
+
+/** Scale a normal distribution's sigma would have, from the median absolute deviation. */
+export const MAD_TO_SIGMA = 1.4826;
+
+export function medianAbsoluteDeviation(values: Float64Array | number[], center: number, n = values.length): number {
+  const dev = new Float64Array(n);
+  for (let i = 0; i < n; i++) dev[i] = Math.abs(values[i] - center);
+  return median(dev);
+}
+
+/**
+ * A uniform sample of at most `capacity` values from a stream (Vitter's algorithm R), so per-symbol
+ * medians stay bounded in memory on a 10-million-row file. Exact while the stream is shorter than the
+ * capacity; seeded, so a file always yields the same context.
+ */
+export class Reservoir {
+  private buffer: Float64Array;
+  private seen = 0;
+
+  constructor(
+    private readonly capacity: number,
+    private readonly random: SeededRandom,
+  ) {
+    this.buffer = new Float64Array(Math.min(capacity, 64));
+  }
+
+  add(value: number): void {
+    if (this.seen < this.capacity) {
+      if (this.seen === this.buffer.length) {
+        const grown = new Float64Array(Math.min(this.capacity, this.buffer.length * 2));
+        grown.set(this.buffer);
+        this.buffer = grown;
+      }
+      this.buffer[this.seen] = value;
+    } else {
+      const j = this.random.nextInt(this.seen + 1);
+      if (j < this.capacity) this.buffer[j] = value;
+    }
+    this.seen++;
+  }
+
+  get count(): number {
+    return this.seen;
+  }
+
+  /** The sampled values (a view; do not keep it across add()). */
+  sample(): Float64Array {
+    return this.buffer.subarray(0, Math.min(this.seen, this.capacity));
+  }
+}

@@ -1,0 +1,157 @@
+import { createReadStream } from 'node:fs';
+import { mkdir, stat, writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import { Upload } from '@aws-sdk/lib-storage';
+import type { AnomalyModel } from '../model/anomaly-model.js';
+import { loadModelFromDir, ModelCache, readCurrentModelVersion, saveModelToStore } from '../model/model-store.js';
+import { trainFromSources } from '../model/train-model.js';
+import type { ChunkSummary, ExecutionInput } from '../pipeline/manifest.js';
+import { fileStem } from '../pipeline/run-id.js';
+import { objectCreatedEvent } from '../pipeline/s3-event.js';
+import type { Alert } from '../ports/alert-sink.js';
+import { getJson, ObjectNotFoundError } from '../ports/object-store.js';
+import { INCOMING_PREFIX, ingestS3Event, type IngestOutcome } from '../steps/ingest-step.js';
+import type { RunSummary } from '../steps/run-summary.js';
+import { EmbeddedS3 } from './embedded-s3.js';
+import { LocalAlertSink } from './local-alert-sink.js';
+import { executeLocally, type LocalStateMachineDeps } from './local-state-machine.js';
+
+/**
+ * `trade-anomaly run FILE`: the whole pipeline on one machine. Starts the embedded S3 server, makes
+ * sure a model is promoted (the given one, the current one, or one fitted on the file itself),
+ * uploads the file to incoming/, hands ingest a real S3 ObjectCreated event, performs the state
+ * machine's steps, and copies the outputs into the output folder.
+ */
+export interface LocalRunOptions {
+  file: string;
+  /** Output folder; default ./out/<runId>/. */
+  outDir?: string;
+  modelDir?: string;
+  chunkRows?: number;
+  /** Where the embedded S3 keeps its objects and the outbox; default ./.trade-anomaly. */
+  stateDir?: string;
+  concurrency?: number;
+  stage?: string;
+  onAlert?(alert: Alert): void;
+  onProgress?(event: ProgressEvent): void;
+  injectFault?: LocalStateMachineDeps['injectFault'];
+}
+
+export type ProgressEvent =
+  | { step: 'model'; detail: string }
+  | { step: 'upload'; bytes: number }
+  | { step: 'ingest'; outcome: IngestOutcome }
+  | { step: 'score'; done: number; total: number; summary: ChunkSummary }
+  | { step: 'aggregate'; summary: RunSummary };
+
+export interface LocalRunResult {
+  outcome: IngestOutcome;
+  summary?: RunSummary;
+  outDir?: string;
+  /** Files written into outDir. */
+  files: string[];
+  alerts: Alert[];
+}
+
+export const DEFAULT_CHUNK_ROWS = 50_000;
+export const DEFAULT_STATE_DIR = '.trade-anomaly';
+
+async function ensureModel(s3: EmbeddedS3, options: LocalRunOptions, inputKey: string): Promise<string> {
+  const store = s3.store();
+  let model: AnomalyModel | undefined;
+  if (options.modelDir) {
+    model = await loadModelFromDir(options.modelDir);
+    options.onProgress?.({ step: 'model', detail: `using model ${model.version} from ${options.modelDir}` });
+  } else {
+    const current = await readCurrentModelVersion(store);
+    if (current) {
+      options.onProgress?.({ step: 'model', detail: `using the current model ${current}` });
+      return current;
+    }
+    options.onProgress?.({ step: 'model', detail: 'no model in the embedded bucket: fitting one on the file itself' });
+    model = await trainFromSources([{ name: `s3://${s3.bucket}/${inputKey}`, open: () => createReadStream(options.file) }]);
+  }
+  await saveModelToStore(store, model, true);
+  return model.version;
+}
+
+export async function runLocal(options: LocalRunOptions): Promise<LocalRunResult> {
+  const stateDir = options.stateDir ?? DEFAULT_STATE_DIR;
+  const stage = options.stage ?? 'local';
+  const info = await stat(options.file);
+  const key = INCOMING_PREFIX + path.basename(options.file);
+  const s3 = await EmbeddedS3.start(path.join(stateDir, 's3'));
+  const alerts = new LocalAlertSink(path.join(stateDir, 'outbox.jsonl'), options.onAlert);
+  try {
+    await ensureModel(s3, options, key);
+    const store = s3.store();
+
+    await new Upload({ client: s3.client, params: { Bucket: s3.bucket, Key: key, Body: createReadStream(options.file) } }).done();
+    options.onProgress?.({ step: 'upload', bytes: info.size });
+    const head = await store.head(key);
+    if (!head) throw new ObjectNotFoundError(s3.bucket, key);
+
+    const models = new ModelCache();
+    const storeFor = () => store;
+    let execution: ExecutionInput | undefined;
+    const [outcome] = await ingestS3Event(objectCreatedEvent({ bucket: s3.bucket, key, etag: head.etag, size: head.size }), {
+      storeFor,
+      alerts,
+      stage,
+      chunkRows: options.chunkRows ?? DEFAULT_CHUNK_ROWS,
+      executions: {
+        // Like a Standard state machine's execution names: a run that already finished is not run again.
+        async start(name, input) {
+          if (await store.head(`runs/${name}/summary.json`)) return false;
+          execution = input as ExecutionInput;
+          return true;
+        },
+      },
+    });
+    options.onProgress?.({ step: 'ingest', outcome });
+
+    let summary: RunSummary | undefined;
+    if (outcome.status === 'started' && execution) {
+      summary = await executeLocally(execution, {
+        endpoint: s3.endpoint,
+        storeFor,
+        alerts,
+        models,
+        stage,
+        concurrency: options.concurrency,
+        injectFault: options.injectFault,
+        onChunkDone: (s, done, total) => options.onProgress?.({ step: 'score', done, total, summary: s }),
+      });
+      options.onProgress?.({ step: 'aggregate', summary });
+    } else if (outcome.status === 'duplicate') {
+      try {
+        summary = await getJson<RunSummary>(store, `runs/${outcome.runId}/summary.json`);
+      } catch (e: unknown) {
+        if (!(e instanceof ObjectNotFoundError)) throw e;
+      }
+    }
+
+    if (outcome.status === 'ignored') return { outcome, files: [], alerts: alerts.published };
+    const outDir = options.outDir ?? path.join('out', outcome.runId);
+    await mkdir(outDir, { recursive: true });
+    const files: string[] = [];
+    const write = async (name: string, body: Uint8Array | string) => {
+      const file = path.join(outDir, name);
+      await writeFile(file, body);
+      files.push(file);
+    };
+    if (summary) {
+      const resultKey = summary.result.slice(`s3://${s3.bucket}/`.length);
+      await write(`${fileStem(options.file)}.parquet`, await store.get(resultKey));
+      await write('summary.json', JSON.stringify(summary, null, 2));
+    }
+    if (outcome.status === 'rejected') {
+      await write('rejection.json', await store.get(`${outcome.rejectedKey}.error.json`));
+    }
+    const alert = alerts.published.at(-1);
+    if (alert) await write('alert.json', JSON.stringify(alert, null, 2));
+    return { outcome, summary, outDir, files, alerts: alerts.published };
+  } finally {
+    await s3.stop();
+  }
+}

@@ -1,0 +1,72 @@
+import { availableParallelism } from 'node:os';
+import { failureAlert } from '../alerts/run-alerts.js';
+import type { ModelCache } from '../model/model-store.js';
+import type { ChunkSummary, ExecutionInput } from '../pipeline/manifest.js';
+import type { AlertSink } from '../ports/alert-sink.js';
+import type { ObjectStore } from '../ports/object-store.js';
+import { aggregateRun } from '../steps/aggregate-step.js';
+import type { RunSummary } from '../steps/run-summary.js';
+import { ScoreWorkerPool } from './worker-pool.js';
+
+/**
+ * The state machine's steps on one machine, as the CDK state machine defines them: a Map over the
+ * chunks (bounded concurrency, retries with back-off) on worker threads, then aggregate; any failure
+ * publishes the failure alert and fails the run.
+ */
+export interface RetryPolicy {
+  maxAttempts: number;
+  intervalMs: number;
+  backoffRate: number;
+}
+
+export const LOCAL_RETRY: RetryPolicy = { maxAttempts: 3, intervalMs: 200, backoffRate: 2 };
+
+export interface LocalStateMachineDeps {
+  endpoint: string;
+  storeFor(bucket: string): ObjectStore;
+  alerts: AlertSink;
+  models: ModelCache;
+  stage: string;
+  concurrency?: number;
+  retry?: RetryPolicy;
+  onChunkDone?(summary: ChunkSummary, done: number, total: number): void;
+  /** Test hook for fault injection: an error message to fail the given attempt of a chunk with. */
+  injectFault?(chunkIndex: number, attempt: number): string | undefined;
+}
+
+export class RunFailedError extends Error {
+  override readonly name = 'RunFailedError';
+}
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+export async function executeLocally(input: ExecutionInput, deps: LocalStateMachineDeps): Promise<RunSummary> {
+  const retry = deps.retry ?? LOCAL_RETRY;
+  const size = Math.max(1, Math.min(deps.concurrency ?? availableParallelism(), input.chunks.length));
+  const pool = new ScoreWorkerPool(size, deps.endpoint);
+  let done = 0;
+  try {
+    const scored = await Promise.all(
+      input.chunks.map(async (chunk) => {
+        const task = { runId: input.runId, bucket: input.bucket, manifestKey: input.manifestKey, chunk };
+        for (let attempt = 1; ; attempt++) {
+          try {
+            const summary = await pool.score(task, deps.injectFault?.(chunk.index, attempt));
+            deps.onChunkDone?.(summary, ++done, input.chunks.length);
+            return summary;
+          } catch (e: unknown) {
+            if (attempt >= retry.maxAttempts || (e instanceof Error && e.name === 'WorkerCrashedError')) throw e;
+            await sleep(retry.intervalMs * retry.backoffRate ** (attempt - 1));
+          }
+        }
+      }),
+    );
+    await pool.close();
+    return await aggregateRun({ ...input, scored }, { storeFor: deps.storeFor, alerts: deps.alerts, models: deps.models, stage: deps.stage });
+  } catch (e: unknown) {
+    await pool.close();
+    const cause = e instanceof Error ? e.message : String(e);
+    await deps.alerts.publish(failureAlert(deps.stage, input.runId, input.input.key, cause));
+    throw new RunFailedError(`run ${input.runId} failed: ${cause}`, { cause: e });
+  }
+}

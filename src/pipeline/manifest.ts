@@ -1,0 +1,74 @@
+import type { CanonicalField } from '../schema/trade-schema.js';
+
+/**
+ * runs/<runId>/manifest.json: what ingest produced and everything the later steps need. The state
+ * machine's payloads carry only keys and counts; this file carries the rest.
+ */
+export interface ChunkRef {
+  index: number;
+  key: string;
+  rows: number;
+}
+
+export interface Manifest {
+  runId: string;
+  stage: string;
+  input: { bucket: string; key: string; etag: string; size: number };
+  createdAt: string;
+  /** Canonical fields present in the file, and its header as read. */
+  present: CanonicalField[];
+  header: string[];
+  rows: number;
+  chunkRows: number;
+  chunks: ChunkRef[];
+  contextKey: string;
+  /** The model every chunk of this run is scored with (pinned at ingest). */
+  modelVersion: string;
+  /** Trading day of the file (UTC), used for the result's partition. */
+  day: string;
+}
+
+/** Input of the state machine execution (and of the local orchestrator). Small, far under 256 KiB. */
+export interface ExecutionInput {
+  runId: string;
+  bucket: string;
+  manifestKey: string;
+  input: { bucket: string; key: string };
+  chunks: ChunkRef[];
+}
+
+/** One Map iteration's input: the score step's event. */
+export interface ScoreTaskInput {
+  runId: string;
+  bucket: string;
+  manifestKey: string;
+  chunk: ChunkRef;
+}
+
+/** What the score step returns to the state machine: small, whatever the chunk's size. */
+export interface ChunkSummary {
+  index: number;
+  scoredKey: string;
+  rows: number;
+  badRows: number;
+  scored: number;
+  anomalies: number;
+  byReason: Record<string, number>;
+}
+
+/** The aggregate step's event: the execution input plus the Map's results. */
+export interface AggregateTaskInput extends ExecutionInput {
+  scored: ChunkSummary[];
+}
+
+export function manifestKeyOf(runId: string): string {
+  return `runs/${runId}/manifest.json`;
+}
+
+export function chunkKey(runId: string, index: number): string {
+  return `runs/${runId}/chunks/${String(index).padStart(5, '0')}.arrow`;
+}
+
+export function scoredChunkKey(runId: string, index: number): string {
+  return `runs/${runId}/scored/${String(index).padStart(5, '0')}.arrow`;
+}

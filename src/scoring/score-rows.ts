@@ -1,0 +1,100 @@
+import type { RawChunkRow, ScoredRow } from '../chunks/chunk-format.js';
+import { optionalFieldsOf } from '../chunks/chunk-format.js';
+import type { DayContext } from '../features/day-context.js';
+import { FEATURE_COUNT, FEATURE_NAMES, describeFeature, writeFeatures, type FeatureInput } from '../features/trade-features.js';
+import { scoreWithModel, type AnomalyModel } from '../model/anomaly-model.js';
+import { checkTrade, type CheckedTrade } from '../quality/trade-checks.js';
+import type { CanonicalField } from '../schema/trade-schema.js';
+
+/**
+ * Cleans, checks, featurises and scores rows, and says why each flagged row was flagged.
+ * A row is an anomaly when it broke a data-quality rule or when its model score reaches the model's
+ * threshold. Rows the model cannot score (no valid price, say) keep a null score.
+ */
+
+/** A feature whose normalised value is this far from the training centre is named as a reason. */
+const NOTABLE_DEVIATION = 4;
+/** At most this many feature sentences per row: the strongest first. */
+const MAX_FEATURE_REASONS = 2;
+
+export interface ScoredBatch {
+  rows: ScoredRow[];
+  badRows: number;
+  scored: number;
+  anomalies: number;
+  /** Flagged rows per reason code (quality codes, and model:<feature> for the model's reasons). */
+  byReason: Record<string, number>;
+}
+
+/** The features that made a row stand out: those with the largest robust z against the training data. */
+function modelReasons(z: Float64Array, offset: number, input: FeatureInput, ctx: DayContext): { codes: string[]; text: string[] } {
+  const ranked = FEATURE_NAMES.map((name, i) => ({ name, i, strength: z[offset + i] }))
+    .sort((a, b) => b.strength - a.strength);
+  const chosen = ranked.filter((r) => r.strength >= NOTABLE_DEVIATION).slice(0, MAX_FEATURE_REASONS);
+  // A row flagged for an unusual combination, with no single extreme feature: name the strongest one.
+  if (chosen.length === 0) chosen.push(ranked[0]);
+  return {
+    codes: chosen.map((c) => `model:${c.name}`),
+    text: chosen.map((c) => describeFeature(c.name, input, ctx)),
+  };
+}
+
+export function scoreRows(rows: RawChunkRow[], present: readonly CanonicalField[], ctx: DayContext, model: AnomalyModel): ScoredBatch {
+  const optional = optionalFieldsOf(present);
+  const checked: CheckedTrade[] = rows.map((r) => checkTrade(r, optional));
+  const features = new Float64Array(rows.length * FEATURE_COUNT);
+  const inputs: (FeatureInput | null)[] = new Array(rows.length).fill(null);
+  const scorableIndex: number[] = [];
+  checked.forEach((t, i) => {
+    if (!t.scorable) return;
+    const input: FeatureInput = { symbol: t.symbol!, timestampMs: t.timestampMs!, price: t.price!, quantity: t.quantity!, refPrice: rows[i].refPrice };
+    if (writeFeatures(input, ctx, features, scorableIndex.length * FEATURE_COUNT)) {
+      inputs[i] = input;
+      scorableIndex.push(i);
+    }
+  });
+  const matrix = { values: features.subarray(0, scorableIndex.length * FEATURE_COUNT), rows: scorableIndex.length, cols: FEATURE_COUNT };
+  const { scores, z } = scoreWithModel(model, matrix);
+  const scoreOf = new Float64Array(rows.length).fill(Number.NaN);
+  const slotOf = new Int32Array(rows.length).fill(-1);
+  scorableIndex.forEach((rowIndex, k) => {
+    scoreOf[rowIndex] = scores[k];
+    slotOf[rowIndex] = k;
+  });
+
+  const byReason: Record<string, number> = {};
+  let badRows = 0;
+  let anomalies = 0;
+  const out: ScoredRow[] = checked.map((t, i) => {
+    const score = Number.isNaN(scoreOf[i]) ? null : scoreOf[i];
+    const qualityCodes = [...new Set(t.issues.map((x) => x.code))];
+    const reasonText = t.issues.map((x) => x.message);
+    const reasonCodes: string[] = [...qualityCodes];
+    if (score !== null && score >= model.threshold) {
+      const why = modelReasons(z, slotOf[i] * FEATURE_COUNT, inputs[i]!, ctx);
+      reasonCodes.push(...why.codes);
+      reasonText.push(...why.text.map((s) => `${s} (score ${score.toFixed(2)})`));
+    }
+    const isAnomaly = reasonCodes.length > 0;
+    if (qualityCodes.length) badRows++;
+    if (isAnomaly) {
+      anomalies++;
+      for (const code of reasonCodes) byReason[code] = (byReason[code] ?? 0) + 1;
+    }
+    return {
+      sourceRow: t.sourceRow,
+      tradeId: t.tradeId,
+      timestampMs: t.timestampMs,
+      symbol: t.symbol,
+      side: t.side,
+      quantity: t.quantity,
+      price: t.price,
+      optional: t.optional,
+      score,
+      isAnomaly,
+      reasons: reasonText.join('; '),
+      qualityIssues: qualityCodes,
+    };
+  });
+  return { rows: out, badRows, scored: scorableIndex.length, anomalies, byReason };
+}

@@ -1,0 +1,158 @@
+import type { S3Event } from 'aws-lambda';
+import { rejectionAlert } from '../alerts/run-alerts.js';
+import { encodeRawChunk, type RawChunkRow } from '../chunks/chunk-format.js';
+import { readCurrentModelVersion, ModelNotFoundError } from '../model/model-store.js';
+import { chunkKey, manifestKeyOf, type ChunkRef, type ExecutionInput, type Manifest } from '../pipeline/manifest.js';
+import { deriveRunId } from '../pipeline/run-id.js';
+import { createdObjects, type CreatedObject } from '../pipeline/s3-event.js';
+import { EmptyFileError, TradeFileScanner } from '../pipeline/trade-file-scanner.js';
+import type { AlertSink } from '../ports/alert-sink.js';
+import type { ExecutionStarter } from '../ports/execution-starter.js';
+import { getJson, putJson, type ObjectStore } from '../ports/object-store.js';
+import { SchemaMismatchError } from '../schema/trade-schema.js';
+
+/**
+ * Step 1, ingest: for each new object under incoming/, check its header, stream it into Arrow
+ * chunks and the day's context under runs/<runId>/, write the manifest, start the run. A file that
+ * cannot be read as trades is copied to rejected/ with an error report and alerted; the original
+ * is never changed.
+ */
+export const INCOMING_PREFIX = 'incoming/';
+export const REJECTED_PREFIX = 'rejected/';
+
+export interface IngestDeps {
+  storeFor(bucket: string): ObjectStore;
+  alerts: AlertSink;
+  executions: ExecutionStarter;
+  stage: string;
+  chunkRows: number;
+}
+
+export type IngestOutcome =
+  | { status: 'started'; runId: string; rows: number; chunks: number; modelVersion: string }
+  | { status: 'duplicate'; runId: string }
+  | { status: 'rejected'; runId: string; reason: string; rejectedKey: string }
+  | { status: 'ignored'; key: string; reason: string };
+
+/** Files the pipeline can never read as trades; anything else that goes wrong is retried. */
+function rejectionReason(e: unknown): string | undefined {
+  if (e instanceof SchemaMismatchError || e instanceof EmptyFileError || e instanceof NoDataRowsError) return e.message;
+  return undefined;
+}
+
+class NoDataRowsError extends Error {
+  override readonly name = 'NoDataRowsError';
+}
+
+export async function ingestS3Event(event: S3Event, deps: IngestDeps): Promise<IngestOutcome[]> {
+  const outcomes: IngestOutcome[] = [];
+  for (const obj of createdObjects(event)) outcomes.push(await ingestObject(obj, deps));
+  return outcomes;
+}
+
+export async function ingestObject(obj: CreatedObject, deps: IngestDeps): Promise<IngestOutcome> {
+  if (!obj.key.startsWith(INCOMING_PREFIX) || obj.key.endsWith('/')) {
+    return { status: 'ignored', key: obj.key, reason: `only files under ${INCOMING_PREFIX} are processed` };
+  }
+  const store = deps.storeFor(obj.bucket);
+  const runId = deriveRunId(obj.bucket, obj.key, obj.etag);
+  const manifestKey = manifestKeyOf(runId);
+
+  // A second delivery of the same object: the manifest is written last, so its presence means the
+  // chunks are complete; start (or confirm) the execution and stop.
+  if (await store.head(manifestKey)) {
+    const manifest = await getJson<Manifest>(store, manifestKey);
+    const started = await deps.executions.start(runId, executionInput(manifest));
+    return started ? startedOutcome(manifest) : { status: 'duplicate', runId };
+  }
+
+  const rejectedKey = REJECTED_PREFIX + obj.key.slice(INCOMING_PREFIX.length);
+  const earlierRejection = await store.head(`${rejectedKey}.error.json`);
+  if (earlierRejection && (await getJson<{ runId?: string }>(store, `${rejectedKey}.error.json`)).runId === runId) {
+    return { status: 'duplicate', runId };
+  }
+
+  const modelVersion = await readCurrentModelVersion(store);
+  if (!modelVersion) {
+    throw new ModelNotFoundError(`no model is promoted in s3://${obj.bucket}/models/current.json: train one (trade-anomaly train FILE --out s3://${obj.bucket}/models)`);
+  }
+
+  const file = `s3://${obj.bucket}/${obj.key}`;
+  const scanner = new TradeFileScanner(file);
+  const chunks: ChunkRef[] = [];
+  let pending: RawChunkRow[] = [];
+  const flush = async (): Promise<void> => {
+    const index = chunks.length;
+    const key = chunkKey(runId, index);
+    await store.put(key, encodeRawChunk(pending, scanner.layout!.present), 'application/vnd.apache.arrow.stream');
+    chunks.push({ index, key, rows: pending.length });
+    pending = [];
+  };
+
+  try {
+    for await (const batch of scanner.scan(await store.getStream(obj.key))) {
+      for (const row of batch) {
+        pending.push(row);
+        if (pending.length >= deps.chunkRows) await flush();
+      }
+    }
+    if (pending.length) await flush();
+    if (scanner.rows === 0) throw new NoDataRowsError(`${file}: the file has a header but no data rows`);
+  } catch (e: unknown) {
+    const reason = rejectionReason(e);
+    if (reason === undefined) throw e;
+    return reject(store, obj, runId, rejectedKey, reason, e as Error, deps);
+  }
+
+  const context = scanner.dayContext();
+  const contextKey = `runs/${runId}/context.json`;
+  await putJson(store, contextKey, context);
+  const manifest: Manifest = {
+    runId,
+    stage: deps.stage,
+    input: { bucket: obj.bucket, key: obj.key, etag: obj.etag, size: obj.size },
+    createdAt: new Date().toISOString(),
+    present: scanner.layout!.present,
+    header: scanner.layout!.header,
+    rows: scanner.rows,
+    chunkRows: deps.chunkRows,
+    chunks,
+    contextKey,
+    modelVersion,
+    day: context.day ?? new Date().toISOString().slice(0, 10),
+  };
+  await putJson(store, manifestKey, manifest);
+  const started = await deps.executions.start(runId, executionInput(manifest));
+  return started ? startedOutcome(manifest) : { status: 'duplicate', runId };
+}
+
+function startedOutcome(m: Manifest): IngestOutcome {
+  return { status: 'started', runId: m.runId, rows: m.rows, chunks: m.chunks.length, modelVersion: m.modelVersion };
+}
+
+export function executionInput(m: Manifest): ExecutionInput {
+  return { runId: m.runId, bucket: m.input.bucket, manifestKey: manifestKeyOf(m.runId), input: { bucket: m.input.bucket, key: m.input.key }, chunks: m.chunks };
+}
+
+async function reject(
+  store: ObjectStore,
+  obj: CreatedObject,
+  runId: string,
+  rejectedKey: string,
+  reason: string,
+  error: Error,
+  deps: IngestDeps,
+): Promise<IngestOutcome> {
+  await store.copy(obj.key, rejectedKey);
+  await putJson(store, `${rejectedKey}.error.json`, {
+    runId,
+    file: `s3://${obj.bucket}/${obj.key}`,
+    etag: obj.etag,
+    error: error.name,
+    reason,
+    ...(error instanceof SchemaMismatchError ? { missingColumns: error.missing, header: error.header } : {}),
+    rejectedAt: new Date().toISOString(),
+  });
+  await deps.alerts.publish(rejectionAlert(deps.stage, obj.bucket, obj.key, reason, rejectedKey));
+  return { status: 'rejected', runId, reason, rejectedKey };
+}

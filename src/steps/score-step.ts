@@ -1,0 +1,43 @@
+import { decodeRawChunk, encodeScoredChunk } from '../chunks/chunk-format.js';
+import type { DayContext } from '../features/day-context.js';
+import type { ModelCache } from '../model/model-store.js';
+import { scoredChunkKey, type ChunkSummary, type Manifest, type ScoreTaskInput } from '../pipeline/manifest.js';
+import { getJson, type ObjectStore } from '../ports/object-store.js';
+import { scoreRows } from '../scoring/score-rows.js';
+
+/**
+ * Step 2, score (one per chunk, in parallel): checks each row against the data-quality rules, builds
+ * its features from the day's context, scores it with the run's pinned model and writes the scored
+ * chunk. Returns only counts, so the state machine's payload stays small whatever the chunk size.
+ */
+export interface ScoreDeps {
+  storeFor(bucket: string): ObjectStore;
+  models: ModelCache;
+}
+
+export async function scoreChunk(input: ScoreTaskInput, deps: ScoreDeps): Promise<ChunkSummary> {
+  const store = deps.storeFor(input.bucket);
+  const manifest = await getJson<Manifest>(store, input.manifestKey);
+  if (manifest.runId !== input.runId) throw new Error(`manifest ${input.manifestKey} belongs to run ${manifest.runId}, not ${input.runId}`);
+  const [context, model, chunkBytes] = await Promise.all([
+    getJson<DayContext>(store, manifest.contextKey),
+    deps.models.get(store, manifest.modelVersion),
+    store.get(input.chunk.key),
+  ]);
+  const rows = decodeRawChunk(chunkBytes, manifest.present);
+  if (rows.length !== input.chunk.rows) {
+    throw new Error(`chunk ${input.chunk.key} holds ${rows.length} rows, the manifest says ${input.chunk.rows}`);
+  }
+  const result = scoreRows(rows, manifest.present, context, model);
+  const scoredKey = scoredChunkKey(input.runId, input.chunk.index);
+  await store.put(scoredKey, encodeScoredChunk(result.rows, manifest.present), 'application/vnd.apache.arrow.stream');
+  return {
+    index: input.chunk.index,
+    scoredKey,
+    rows: rows.length,
+    badRows: result.badRows,
+    scored: result.scored,
+    anomalies: result.anomalies,
+    byReason: result.byReason,
+  };
+}
