@@ -72,8 +72,7 @@ export class Pipeline extends Construct {
     bucket.grantRead(this.aggregate.function, `${PREFIXES.runs}*`);
     // aggregateRun loads the run's model version (deps.models) while building the result.
     bucket.grantRead(this.aggregate.function, `${PREFIXES.models}*`);
-    // The Parquet is written to runs/<runId>/staging/ and then copied to results/, so a reader never
-    // sees a half-written result.
+    // runs/<runId>/summary.json; the Parquet goes straight to results/ in one atomic PutObject.
     bucket.grantPut(this.aggregate.function, `${PREFIXES.runs}*`);
     bucket.grantPut(this.aggregate.function, `${PREFIXES.results}*`);
     bucket.grantPut(this.aggregate.function, `${PREFIXES.reports}*`);

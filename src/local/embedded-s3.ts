@@ -11,6 +11,21 @@ import { S3ObjectStore } from '../adapters/s3-object-store.js';
  */
 export const LOCAL_BUCKET = 'trade-anomaly-local';
 
+type KoaMiddleware = (ctx: { headers: Record<string, string | string[] | undefined> }, next: () => Promise<void>) => Promise<void>;
+
+/**
+ * S3 URL-decodes the x-amz-copy-source header fully; s3rver uses decodeURI, which leaves %2B, %23,
+ * %3F... encoded, so a key with '+' is not found. Re-encode the header so that s3rver's decodeURI
+ * yields the real key: clients keep sending what S3 expects.
+ */
+function normaliseCopySource(server: S3rver): void {
+  (server as unknown as { middleware: KoaMiddleware[] }).middleware.unshift(async (ctx, next) => {
+    const source = ctx.headers['x-amz-copy-source'];
+    if (typeof source === 'string') ctx.headers['x-amz-copy-source'] = encodeURI(decodeURIComponent(source));
+    await next();
+  });
+}
+
 export class EmbeddedS3 {
   private constructor(
     private readonly server: S3rver,
@@ -22,6 +37,7 @@ export class EmbeddedS3 {
   static async start(directory: string, bucket = LOCAL_BUCKET): Promise<EmbeddedS3> {
     await mkdir(directory, { recursive: true });
     const server = new S3rver({ address: '127.0.0.1', port: 0, silent: true, directory, configureBuckets: [{ name: bucket }] });
+    normaliseCopySource(server);
     const { port } = await server.run();
     const endpoint = `http://127.0.0.1:${port}`;
     return new EmbeddedS3(server, endpoint, createS3Client({ url: endpoint }), bucket);

@@ -11,8 +11,9 @@ import type { RunSummary, TopAnomaly } from './run-summary.js';
 
 /**
  * Step 3, aggregate: merges the scored chunks in input order into one Parquet file under results/,
- * writes the summary, publishes one alert. The Parquet is written to the run's staging key first and
- * copied into results/ only once complete, so a failure never leaves a partial result visible.
+ * writes the summary, publishes one alert. The Parquet is built whole in memory and written with
+ * one PutObject, which S3 makes visible atomically: a failure before or during the write leaves no
+ * partial result, and the summary and the alert are written only after it.
  */
 export const RESULTS_PREFIX = 'results/';
 export const REPORTS_PREFIX = 'reports/';
@@ -100,9 +101,7 @@ export async function aggregateRun(input: AggregateTaskInput, deps: AggregateDep
   modelFlagged.sort((a, b) => b.score - a.score);
 
   const resultKeyName = resultKey(manifest);
-  const staging = `runs/${manifest.runId}/staging/${fileStem(manifest.input.key)}.parquet`;
-  await store.put(staging, tableToParquet(table), 'application/vnd.apache.parquet');
-  await store.copy(staging, resultKeyName);
+  await store.put(resultKeyName, tableToParquet(table), 'application/vnd.apache.parquet');
 
   const inputUri = `s3://${manifest.input.bucket}/${manifest.input.key}`;
   const finishedAt = new Date();
