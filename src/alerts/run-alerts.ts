@@ -8,7 +8,8 @@ import type { RunSummary, TopAnomaly } from '../steps/run-summary.js';
 export const MAX_SUBJECT_LENGTH = 99;
 
 export function asciiSubject(text: string): string {
-  const ascii = text.normalize('NFKD').replace(/[^\x20-\x7e]/g, '?');
+  // Decompose, drop the accents (é -> e), then replace what is still not printable ASCII.
+  const ascii = text.normalize('NFKD').replace(/[\u0300-\u036f]/g, '').replace(/[^\x20-\x7e]/g, '?');
   return ascii.length <= MAX_SUBJECT_LENGTH ? ascii : `${ascii.slice(0, MAX_SUBJECT_LENGTH - 3)}...`;
 }
 

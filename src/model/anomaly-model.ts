@@ -200,32 +200,57 @@ export class ModelFormatError extends Error {
   override readonly name = 'ModelFormatError';
 }
 
+function isNumberArray(v: unknown, length: number): v is number[] {
+  return Array.isArray(v) && v.length === length && v.every((x) => typeof x === 'number' && Number.isFinite(x));
+}
+
+function typedField<T extends Typed>(forest: Record<string, unknown>, name: string, Kind: { new (b: ArrayBuffer): T; BYTES_PER_ELEMENT: number }, where: string): T {
+  const text = forest[name];
+  if (typeof text !== 'string') throw new ModelFormatError(`${where}: forest.${name} is missing`);
+  if (Buffer.byteLength(text, 'base64') % Kind.BYTES_PER_ELEMENT !== 0) throw new ModelFormatError(`${where}: forest.${name} is not a whole array`);
+  return fromBase64(text, Kind);
+}
+
+/** Parses and checks a model document; every defect is a ModelFormatError naming `where`. */
 export function deserialiseModel(text: string, where: string): AnomalyModel {
-  let doc: Record<string, unknown>;
+  let doc: unknown;
   try {
-    doc = JSON.parse(text) as Record<string, unknown>;
+    doc = JSON.parse(text);
   } catch (e: unknown) {
     throw new ModelFormatError(`${where}: not JSON`, { cause: e });
   }
-  if (doc.format !== MODEL_FORMAT || doc.formatVersion !== 1) {
-    throw new ModelFormatError(`${where}: not a ${MODEL_FORMAT} v1 model (format ${String(doc.format)} v${String(doc.formatVersion)})`);
+  if (typeof doc !== 'object' || doc === null || Array.isArray(doc)) throw new ModelFormatError(`${where}: not a model document`);
+  const d = doc as Record<string, unknown>;
+  if (d.format !== MODEL_FORMAT || d.formatVersion !== 1) {
+    throw new ModelFormatError(`${where}: not a ${MODEL_FORMAT} v1 model (format ${String(d.format)} v${String(d.formatVersion)})`);
   }
-  const f = doc.forest as Record<string, string | number>;
-  const model = {
-    ...(doc as unknown as AnomalyModel),
-    forest: {
-      featureCount: Number(f.featureCount),
-      sampleSize: Number(f.sampleSize),
-      treeRoots: fromBase64(String(f.treeRoots), Int32Array),
-      feature: fromBase64(String(f.feature), Int32Array),
-      split: fromBase64(String(f.split), Float64Array),
-      left: fromBase64(String(f.left), Int32Array),
-      leafPath: fromBase64(String(f.leafPath), Float64Array),
-    },
-  };
   const expected = [...FEATURE_NAMES].join(',');
-  if (model.features.join(',') !== expected) {
-    throw new ModelFormatError(`${where}: model features ${model.features.join(',')} do not match this version's ${expected}`);
+  if (!Array.isArray(d.features) || d.features.join(',') !== expected) {
+    throw new ModelFormatError(`${where}: model features ${Array.isArray(d.features) ? d.features.join(',') : 'missing'} do not match this version's ${expected}`);
   }
-  return model;
+  const n = FEATURE_COUNT;
+  const norm = d.normalisation as Record<string, unknown> | undefined;
+  const ex = d.extremeness as Record<string, unknown> | undefined;
+  if (!norm || !isNumberArray(norm.center, n) || !isNumberArray(norm.scale, n)) throw new ModelFormatError(`${where}: normalisation is missing or malformed`);
+  if (!ex || !isNumberArray(ex.center, n) || !isNumberArray(ex.scale, n) || typeof ex.halfScoreZ !== 'number') {
+    throw new ModelFormatError(`${where}: extremeness is missing or malformed`);
+  }
+  if (typeof d.threshold !== 'number' || !(d.threshold > 0 && d.threshold <= 1)) throw new ModelFormatError(`${where}: threshold must be in (0, 1]`);
+  const f = d.forest;
+  if (typeof f !== 'object' || f === null) throw new ModelFormatError(`${where}: forest is missing`);
+  const fr = f as Record<string, unknown>;
+  const forest: FlatForest = {
+    featureCount: Number(fr.featureCount),
+    sampleSize: Number(fr.sampleSize),
+    treeRoots: typedField(fr, 'treeRoots', Int32Array, where),
+    feature: typedField(fr, 'feature', Int32Array, where),
+    split: typedField(fr, 'split', Float64Array, where),
+    left: typedField(fr, 'left', Int32Array, where),
+    leafPath: typedField(fr, 'leafPath', Float64Array, where),
+  };
+  const nodes = forest.feature.length;
+  if (forest.featureCount !== n || !(forest.sampleSize >= 2) || forest.treeRoots.length === 0 || [forest.split, forest.left, forest.leafPath].some((a) => a.length !== nodes)) {
+    throw new ModelFormatError(`${where}: forest arrays are inconsistent`);
+  }
+  return { ...(d as unknown as AnomalyModel), forest };
 }

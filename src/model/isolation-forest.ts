@@ -129,7 +129,9 @@ export function fitIsolationForest(data: FeatureMatrix, params: IsolationForestP
       const lo = minByFeature[f];
       const hi = maxByFeature[f];
       let split = lo + random.next() * (hi - lo);
-      if (split <= lo) split = (lo + hi) / 2; // keep both sides non-empty
+      // Keep both sides non-empty: x < split must hold for lo and fail for hi. When the draw rounds
+      // down to lo (values one ulp apart), split at hi instead.
+      if (split <= lo) split = hi;
       // Partition sample[start, end) so rows with x < split come first.
       let mid = start;
       for (let i = start; i < end; i++) {

@@ -48,37 +48,44 @@ export function parseTimestamp(text: string): Parsed<number> {
     return { ok: false, problem: 'unparsable' };
   }
   const millis = frac === undefined ? 0 : Math.floor(Number(`0.${frac}`) * 1000);
-  let value = Date.UTC(year, month - 1, day, hour, minute, second, millis);
+  const date = new Date(Date.UTC(2000, month - 1, day, hour, minute, second, millis));
+  // Date.UTC reads years 0-99 as 1900-1999; setting the year afterwards keeps it as written.
+  date.setUTCFullYear(year);
+  let value = date.getTime();
   // Date.UTC rolls 2026-02-31 over into March: reject dates that do not exist.
-  if (new Date(value).getUTCDate() !== day) return { ok: false, problem: 'unparsable' };
+  if (date.getUTCDate() !== day) return { ok: false, problem: 'unparsable' };
   if (zone !== undefined && zone.toUpperCase() !== 'Z') {
     const sign = zone[0] === '-' ? -1 : 1;
     const digits = zone.slice(1).replace(':', '');
-    const offsetMinutes = Number(digits.slice(0, 2)) * 60 + Number(digits.slice(2) || '0');
-    value -= sign * offsetMinutes * 60_000;
+    const hours = Number(digits.slice(0, 2));
+    const minutes = Number(digits.slice(2) || '0');
+    // Real offsets run from -12:00 to +14:00.
+    if (hours > 14 || minutes > 59) return { ok: false, problem: 'unparsable' };
+    value -= sign * (hours * 60 + minutes) * 60_000;
   }
   return { ok: true, value };
 }
 
 export type Side = 'BUY' | 'SELL';
 
-const SIDES: Record<string, Side> = {
-  buy: 'BUY',
-  b: 'BUY',
-  '1': 'BUY',
-  bid: 'BUY',
-  sell: 'SELL',
-  s: 'SELL',
-  '-1': 'SELL',
-  '2': 'SELL',
-  ask: 'SELL',
-  offer: 'SELL',
-};
+// A Map, not an object literal: a side spelled 'constructor' must not find Object.prototype's.
+const SIDES = new Map<string, Side>([
+  ['buy', 'BUY'],
+  ['b', 'BUY'],
+  ['1', 'BUY'],
+  ['bid', 'BUY'],
+  ['sell', 'SELL'],
+  ['s', 'SELL'],
+  ['-1', 'SELL'],
+  ['2', 'SELL'],
+  ['ask', 'SELL'],
+  ['offer', 'SELL'],
+]);
 
 /** A trade side from the spellings files use: buy/sell, B/S, 1/-1 (FIX 54: 1 buy, 2 sell). */
 export function parseSide(text: string): Parsed<Side> {
   const s = text.trim().toLowerCase();
   if (s === '') return { ok: false, problem: 'missing' };
-  const side = SIDES[s];
+  const side = SIDES.get(s);
   return side ? { ok: true, value: side } : { ok: false, problem: 'unparsable' };
 }

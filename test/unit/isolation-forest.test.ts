@@ -186,12 +186,9 @@ describe('fitIsolationForest: tree shape', () => {
     }
   });
 
-  // BUG (src/model/isolation-forest.ts:131-132): when the drawn split rounds down to `lo` the code
-  // falls back to (lo + hi) / 2, which for two adjacent doubles rounds back to `lo`; rows go left
-  // only when x < split, so the left child is empty and both rows stay together in the right one,
-  // contrary to the comment "keep both sides non-empty". Seen with seed 1: 11 of 20 trees split at
-  // 1 with an empty left leaf (leafPath 1 = 1 + c(0)) and a right leaf of both rows (1 + c(2) = 2).
-  it.fails('keeps both children of a split non-empty even for values one ulp apart', () => {
+  // Regression: a fallback split at (lo + hi) / 2 rounds back to lo for adjacent doubles, leaving the
+  // left child empty (seen with seed 1 in 11 of 20 trees).
+  it('keeps both children of a split non-empty even for values one ulp apart', () => {
     const data = matrix([[1], [1 + Number.EPSILON]]);
     const forest = fitIsolationForest(data, { trees: 20, sampleSize: 2, seed: 1 });
 

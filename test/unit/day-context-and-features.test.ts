@@ -1,0 +1,397 @@
+import { describe, expect, it } from 'vitest';
+import { DayContextBuilder, REFERENCE_WINDOW, TIME_BIN_MINUTES, type DayContext, type SymbolContext } from '../../src/features/day-context.js';
+import { MAD_TO_SIGMA, Reservoir, median, medianAbsoluteDeviation } from '../../src/features/robust-stats.js';
+import {
+  FEATURE_COUNT,
+  compressFeature,
+  describeFeature,
+  rawFeatures,
+  writeFeatures,
+  type FeatureInput,
+} from '../../src/features/trade-features.js';
+import { SeededRandom } from '../../src/model/random.js';
+
+const at = (iso: string): number => Date.parse(iso);
+
+describe('median and medianAbsoluteDeviation', () => {
+  it.each<[number[], number]>([
+    [[5], 5],
+    [[3, 1, 2], 2],
+    [[4, 1, 3, 2], 2.5],
+    [[-1, 10, 10, 7, 0], 7],
+  ])('median of %j is %d', (values, expected) => {
+    expect(median(values)).toBe(expected);
+  });
+
+  it('uses only the first n values when n is given', () => {
+    expect(median([9, 1, 5, 100, 100], 3)).toBe(5);
+  });
+
+  it('is NaN for no values', () => {
+    expect(median([])).toBeNaN();
+  });
+
+  it('does not reorder its input', () => {
+    const values = Float64Array.from([3, 1, 2]);
+    median(values);
+    expect(Array.from(values)).toEqual([3, 1, 2]);
+  });
+
+  it('gives the median of absolute deviations from the centre', () => {
+    // |1-3|, |2-3|, |3-3|, |4-3|, |10-3| = 2, 1, 0, 1, 7 -> median 1
+    expect(medianAbsoluteDeviation([1, 2, 3, 4, 10], 3)).toBe(1);
+  });
+});
+
+describe('Reservoir', () => {
+  it('keeps every value, in order, below capacity (also past its initial buffer of 64)', () => {
+    const reservoir = new Reservoir(1000, new SeededRandom(1));
+    const values = Array.from({ length: 300 }, (_, i) => i * 1.5);
+
+    for (const v of values) reservoir.add(v);
+
+    expect(reservoir.count).toBe(300);
+    expect(Array.from(reservoir.sample())).toEqual(values);
+  });
+
+  it('keeps exactly capacity values when the stream is exactly that long', () => {
+    const reservoir = new Reservoir(10, new SeededRandom(1));
+    for (let i = 0; i < 10; i++) reservoir.add(i);
+
+    expect(Array.from(reservoir.sample())).toEqual([0, 1, 2, 3, 4, 5, 6, 7, 8, 9]);
+  });
+
+  it('keeps at most capacity values of a longer stream, each one from the stream, and counts them all', () => {
+    const reservoir = new Reservoir(50, new SeededRandom(7));
+    for (let i = 0; i < 5000; i++) reservoir.add(i);
+
+    const sample = Array.from(reservoir.sample());
+    expect(reservoir.count).toBe(5000);
+    expect(sample).toHaveLength(50);
+    expect(new Set(sample).size).toBe(50);
+    for (const v of sample) {
+      expect(Number.isInteger(v)).toBe(true);
+      expect(v).toBeGreaterThanOrEqual(0);
+      expect(v).toBeLessThan(5000);
+    }
+  });
+
+  it('samples the whole stream, not just its start', () => {
+    // A uniform sample of 200 from 0..19999 has mean 10000 +- 1155/sqrt(200)*5 ~ +- 410 (5 sigmas).
+    const reservoir = new Reservoir(200, new SeededRandom(3));
+    for (let i = 0; i < 20_000; i++) reservoir.add(i);
+
+    const sample = Array.from(reservoir.sample());
+    const mean = sample.reduce((a, b) => a + b, 0) / sample.length;
+    expect(Math.abs(mean - 10_000)).toBeLessThan(1_000);
+    expect(sample.filter((v) => v >= 10_000).length).toBeGreaterThan(50);
+  });
+});
+
+describe('DayContextBuilder', () => {
+  it('gives the exact median price and quantity of a symbol with few trades', () => {
+    const builder = new DayContextBuilder();
+    builder.observe('ACME', at('2026-03-02T10:00:00Z'), 10, 100);
+    builder.observe('ACME', at('2026-03-02T10:01:00Z'), 30, 500);
+    builder.observe('ACME', at('2026-03-02T10:02:00Z'), 20, 200);
+
+    const acme = builder.build().symbols.ACME;
+
+    expect(acme.trades).toBe(3);
+    expect(acme.medianPrice).toBeCloseTo(20, 10);
+    expect(acme.medianQuantity).toBeCloseTo(200, 10);
+  });
+
+  it('takes the median of an even count in log space: the geometric mean of the middle two', () => {
+    const builder = new DayContextBuilder();
+    builder.observe('ACME', at('2026-03-02T10:00:00Z'), 10, 1);
+    builder.observe('ACME', at('2026-03-02T10:01:00Z'), 40, 1);
+
+    expect(builder.build().symbols.ACME.medianPrice).toBeCloseTo(20, 10);
+  });
+
+  it('measures spread as the robust sigma (1.4826 MAD) of ln(price) and ln(quantity)', () => {
+    const builder = new DayContextBuilder();
+    // ln prices around ln 20: deviations ln 2, 0, ln 1.5 -> MAD = ln 1.5
+    builder.observe('ACME', at('2026-03-02T10:00:00Z'), 10, 100);
+    builder.observe('ACME', at('2026-03-02T10:01:00Z'), 20, 400);
+    builder.observe('ACME', at('2026-03-02T10:02:00Z'), 30, 200);
+
+    const acme = builder.build().symbols.ACME;
+
+    expect(acme.logPriceScale).toBeCloseTo(MAD_TO_SIGMA * Math.log(1.5), 10);
+    // ln quantities around ln 200: deviations ln 2, ln 2, 0 -> MAD = ln 2
+    expect(acme.logQuantityScale).toBeCloseTo(MAD_TO_SIGMA * Math.log(2), 10);
+  });
+
+  it('floors the spreads of a symbol that traded at one price and size all day', () => {
+    const builder = new DayContextBuilder();
+    for (let i = 0; i < 20; i++) builder.observe('FLAT', at('2026-03-02T10:00:00Z') + i * 1000, 50, 100);
+
+    const flat = builder.build().symbols.FLAT;
+
+    expect(flat.logPriceScale).toBeGreaterThan(0);
+    expect(flat.logQuantityScale).toBeGreaterThan(0);
+    expect(flat.jumpScale).toBeGreaterThan(0);
+  });
+
+  it('keeps each symbol\'s statistics apart', () => {
+    const builder = new DayContextBuilder();
+    builder.observe('AAA', at('2026-03-02T10:00:00Z'), 1, 10);
+    builder.observe('BBB', at('2026-03-02T10:00:00Z'), 3000, 5);
+    builder.observe('AAA', at('2026-03-02T10:01:00Z'), 1, 10);
+
+    const { symbols } = builder.build();
+
+    expect(Object.keys(symbols)).toEqual(['AAA', 'BBB']);
+    expect(symbols.AAA).toMatchObject({ trades: 2 });
+    expect(symbols.AAA.medianPrice).toBeCloseTo(1, 10);
+    expect(symbols.BBB).toMatchObject({ trades: 1 });
+    expect(symbols.BBB.medianPrice).toBeCloseTo(3000, 8);
+  });
+
+  it('names as the day the UTC date most trades fall on', () => {
+    const builder = new DayContextBuilder();
+    builder.observe('A', at('2026-03-01T23:59:00Z'), 1, 1);
+    builder.observe('A', at('2026-03-02T00:00:00Z'), 1, 1);
+    builder.observe('A', at('2026-03-02T12:00:00Z'), 1, 1);
+    builder.observe('A', at('2026-03-03T00:00:01Z'), 1, 1);
+
+    expect(builder.build().day).toBe('2026-03-02');
+  });
+
+  it('has no day and no symbols before any trade', () => {
+    const context = new DayContextBuilder().build();
+
+    expect(context).toMatchObject({ day: null, validRows: 0, symbols: {}, timeBinMinutes: TIME_BIN_MINUTES });
+    expect(context.timeBins).toHaveLength((24 * 60) / TIME_BIN_MINUTES);
+    expect(context.timeBins.every((n) => n === 0)).toBe(true);
+  });
+
+  it('counts trades per 15-minute UTC bin of the day', () => {
+    const builder = new DayContextBuilder();
+    builder.observe('A', at('2026-03-02T00:05:00Z'), 1, 1); // bin 0
+    builder.observe('A', at('2026-03-02T00:14:59.999Z'), 1, 1); // bin 0
+    builder.observe('A', at('2026-03-02T00:15:00Z'), 1, 1); // bin 1
+    builder.observe('A', at('2026-03-02T09:30:00Z'), 1, 1); // 9*4 + 2 = bin 38
+    builder.observe('A', at('2026-03-03T09:44:00Z'), 1, 1); // another day, same time of day: bin 38
+    builder.observe('A', at('2026-03-02T23:59:59Z'), 1, 1); // bin 95
+
+    const context = builder.build();
+
+    expect(context.validRows).toBe(6);
+    expect(context.timeBins[0]).toBe(2);
+    expect(context.timeBins[1]).toBe(1);
+    expect(context.timeBins[38]).toBe(2);
+    expect(context.timeBins[95]).toBe(1);
+    expect(context.timeBins.reduce((a, b) => a + b, 0)).toBe(6);
+  });
+
+  it('puts a trade before 1970 in the right time-of-day bin', () => {
+    const builder = new DayContextBuilder();
+    builder.observe('A', at('1969-12-31T23:50:00Z'), 1, 1);
+
+    expect(builder.build().timeBins[95]).toBe(1);
+  });
+});
+
+describe('DayContextBuilder.observe: reference price', () => {
+  it(`is null for a symbol's first trade, then the median of its previous ${REFERENCE_WINDOW} or fewer prices`, () => {
+    const builder = new DayContextBuilder();
+    const t = at('2026-03-02T10:00:00Z');
+    const prices = [100, 102, 101, 104, 103, 110, 90];
+
+    const refs = prices.map((p, i) => builder.observe('ACME', t + i * 1000, p, 10));
+
+    expect(refs).toEqual([
+      null,
+      100, // [100]
+      101, // [100, 102]
+      101, // [100, 102, 101]
+      101.5, // [100, 102, 101, 104]
+      102, // [100, 102, 101, 104, 103]
+      103, // last 5: [102, 101, 104, 103, 110]
+    ]);
+  });
+
+  it('keeps a reference per symbol', () => {
+    const builder = new DayContextBuilder();
+    const t = at('2026-03-02T10:00:00Z');
+
+    expect(builder.observe('AAA', t, 10, 1)).toBeNull();
+    expect(builder.observe('BBB', t, 500, 1)).toBeNull();
+    expect(builder.observe('AAA', t, 11, 1)).toBe(10);
+    expect(builder.observe('BBB', t, 505, 1)).toBe(500);
+  });
+
+  it('is barely moved by a single wild print', () => {
+    const builder = new DayContextBuilder();
+    const t = at('2026-03-02T10:00:00Z');
+    for (const p of [100, 100.5, 99.5, 100.2, 100]) builder.observe('ACME', t, p, 10);
+
+    builder.observe('ACME', t, 10_000, 10); // a fat-finger print
+    const next = builder.observe('ACME', t, 100.1, 10);
+
+    expect(next).not.toBeNull();
+    expect(Math.abs(next! / 100 - 1)).toBeLessThan(0.01);
+  });
+
+  it('derives the jump scale from trade-to-trade moves', () => {
+    // Prices alternate 100 / 101: every move is +-ln(1.01); the 90th percentile of |move| / 1.645.
+    const quiet = new DayContextBuilder();
+    const jumpy = new DayContextBuilder();
+    for (let i = 0; i < 40; i++) {
+      quiet.observe('Q', at('2026-03-02T10:00:00Z') + i, 100, 1);
+      jumpy.observe('J', at('2026-03-02T10:00:00Z') + i, i % 2 ? 110 : 100, 1);
+    }
+
+    expect(jumpy.build().symbols.J.jumpScale).toBeGreaterThan(quiet.build().symbols.Q.jumpScale);
+  });
+});
+
+function symbol(overrides: Partial<SymbolContext> = {}): SymbolContext {
+  return { trades: 100, medianPrice: 50, logPriceScale: 0.02, medianQuantity: 1000, logQuantityScale: 0.8, jumpScale: 0.004, ...overrides };
+}
+
+/** 96 bins; 960 trades: bin 40 (10:00-10:15) is the busiest with 200, bin 8 (02:00) empty. */
+function context(sym: SymbolContext = symbol()): DayContext {
+  const timeBins = new Array<number>(96).fill(0);
+  timeBins[40] = 200;
+  for (let b = 41; b < 41 + 38; b++) timeBins[b] = 20;
+  return { day: '2026-03-02', validRows: 960, timeBinMinutes: 15, timeBins, symbols: { ACME: sym } };
+}
+
+function trade(overrides: Partial<FeatureInput> = {}): FeatureInput {
+  return { symbol: 'ACME', timestampMs: at('2026-03-02T10:05:00Z'), price: 50, quantity: 1000, refPrice: 50, ...overrides };
+}
+
+function features(t: FeatureInput, ctx: DayContext = context()): number[] {
+  const out = new Float64Array(FEATURE_COUNT);
+  rawFeatures(t, ctx, ctx.symbols[t.symbol], out);
+  return Array.from(out);
+}
+
+describe('rawFeatures', () => {
+  it('gives price_deviation = ln(10) / logPriceScale for a price 10x the symbol median', () => {
+    const [priceDeviation] = features(trade({ price: 500 }));
+
+    expect(priceDeviation).toBeCloseTo(Math.log(10) / 0.02, 9);
+  });
+
+  it('gives a negative price_deviation for a price below the median, and 0 at it', () => {
+    expect(features(trade({ price: 5 }))[0]).toBeCloseTo(-Math.log(10) / 0.02, 9);
+    expect(features(trade({ price: 50 }))[0]).toBe(0);
+  });
+
+  it('gives price_jump = ln(price / reference) / jumpScale, and 0 without a reference', () => {
+    expect(features(trade({ price: 55, refPrice: 50 }))[1]).toBeCloseTo(Math.log(1.1) / 0.004, 9);
+    expect(features(trade({ price: 55, refPrice: null }))[1]).toBe(0);
+  });
+
+  it('gives quantity_deviation = ln(quantity / median quantity) / logQuantityScale', () => {
+    expect(features(trade({ quantity: 20_000 }))[2]).toBeCloseTo(Math.log(20) / 0.8, 9);
+  });
+
+  it('gives time_rarity = ln(average trades per bin / trades in the bin), counting an empty bin as 1', () => {
+    const busiest = features(trade({ timestampMs: at('2026-03-02T10:05:00Z') }))[3];
+    const empty = features(trade({ timestampMs: at('2026-03-02T02:05:00Z') }))[3];
+
+    expect(busiest).toBeCloseTo(Math.log(10 / 200), 12);
+    expect(empty).toBeCloseTo(Math.log(10 / 1), 12);
+    expect(empty).toBeGreaterThan(busiest);
+  });
+
+  it('writes at the given offset without touching the rest', () => {
+    const out = new Float64Array(3 * FEATURE_COUNT).fill(-7);
+
+    rawFeatures(trade({ price: 500 }), context(), symbol(), out, FEATURE_COUNT);
+
+    expect(Array.from(out.subarray(0, FEATURE_COUNT))).toEqual([-7, -7, -7, -7]);
+    expect(out[FEATURE_COUNT]).toBeCloseTo(Math.log(10) / 0.02, 9);
+    expect(Array.from(out.subarray(2 * FEATURE_COUNT))).toEqual([-7, -7, -7, -7]);
+  });
+});
+
+describe('writeFeatures', () => {
+  it('writes the features of a known symbol and says so', () => {
+    const out = new Float64Array(FEATURE_COUNT);
+
+    expect(writeFeatures(trade({ price: 500 }), context(), out, 0)).toBe(true);
+    expect(out[0]).toBeCloseTo(Math.log(10) / 0.02, 9);
+  });
+
+  it('writes NaN and returns false for a symbol the day context does not know', () => {
+    const out = new Float64Array(2 * FEATURE_COUNT);
+
+    expect(writeFeatures(trade({ symbol: 'NOPE' }), context(), out, FEATURE_COUNT)).toBe(false);
+    expect(Array.from(out.subarray(0, FEATURE_COUNT))).toEqual([0, 0, 0, 0]);
+    expect(Array.from(out.subarray(FEATURE_COUNT)).every(Number.isNaN)).toBe(true);
+  });
+});
+
+describe('compressFeature', () => {
+  it.each([
+    [0, 0],
+    [Math.E - 1, 1],
+    [-(Math.E - 1), -1],
+    [Math.E ** 2 - 1, 2],
+  ])('compress(%d) = sign * ln(1 + |z|) = %d', (z, expected) => {
+    expect(compressFeature(z)).toBeCloseTo(expected, 12);
+  });
+
+  it('is odd and increasing', () => {
+    const zs = [-500, -20, -1, -0.1, 0, 0.1, 1, 20, 500];
+    const compressed = zs.map(compressFeature);
+    for (let i = 1; i < zs.length; i++) expect(compressed[i]).toBeGreaterThan(compressed[i - 1]);
+    for (const z of zs) expect(compressFeature(-z)).toBeCloseTo(-compressFeature(z), 12);
+  });
+});
+
+describe('describeFeature', () => {
+  it.each<[number, string]>([
+    [500, "price 500 is 10x the symbol's median 50"],
+    [100, "price 100 is 2.0x the symbol's median 50"],
+    [5, "price 5 is 1/10x of the symbol's median 50"],
+    [55, "price 55 is 10% above the symbol's median 50"],
+    [45, "price 45 is 10% below the symbol's median 50"],
+  ])('price_deviation of a trade at %d: "%s"', (price, sentence) => {
+    expect(describeFeature('price_deviation', trade({ price }), context())).toBe(sentence);
+  });
+
+  it.each<[number, string]>([
+    [3000, "quantity 3000 is 3.0x the symbol's typical 1000"],
+    [25_000, "quantity 25000 is 25x the symbol's typical 1000"],
+    [100, "quantity 100 is 1/10x of the symbol's typical 1000"],
+  ])('quantity_deviation of a trade of %d: "%s"', (quantity, sentence) => {
+    expect(describeFeature('quantity_deviation', trade({ quantity }), context())).toBe(sentence);
+  });
+
+  it.each<[number, number | null, string]>([
+    [60, 50, "price jumped 20% up from the symbol's recent trades (50)"],
+    [500, 50, "price jumped 10x up from the symbol's recent trades (50)"],
+    [25, 50, "price jumped 2.0x down from the symbol's recent trades (50)"],
+    [55, null, "price jumped 10% up from the symbol's recent trades (50)"],
+  ])('price_jump of a trade at %d after reference %s: "%s"', (price, refPrice, sentence) => {
+    expect(describeFeature('price_jump', trade({ price, refPrice }), context())).toBe(sentence);
+  });
+
+  it('says when the trade happened (HH:MM UTC) and how much of the day traded in that quarter-hour', () => {
+    const sentence = describeFeature('time_rarity', trade({ timestampMs: at('2026-03-02T02:07:45Z') }), context());
+
+    expect(sentence).toMatch(/^traded at 02:07 UTC/);
+    expect(sentence).toContain('0% of its trades');
+  });
+
+  it('gives the share of the busiest quarter-hour', () => {
+    // 200 of 960 trades = 20.8%
+    const sentence = describeFeature('time_rarity', trade({ timestampMs: at('2026-03-02T10:05:00Z') }), context());
+
+    expect(sentence).toBe('traded at 10:05 UTC, when the day saw 20.8% of its trades in that quarter-hour');
+  });
+
+  it('rounds prices to six significant digits', () => {
+    const sentence = describeFeature('price_deviation', trade({ price: 123.456789 }), context(symbol({ medianPrice: 12.3456789 })));
+
+    expect(sentence).toBe("price 123.457 is 10x the symbol's median 12.3457");
+  });
+});
