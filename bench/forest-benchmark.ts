@@ -333,14 +333,23 @@ export async function runEngineInChild(spec: ChildSpec, timeoutMs: number): Prom
 // scikit-learn (optional; the bench installs nothing)
 
 export const SKLEARN_INSTALL_HINT =
-  'scikit-learn is not installed for python3; to add the anchor: `apt-get install python3-sklearn` (Debian/Ubuntu) or `pip install scikit-learn`';
+  'scikit-learn is not installed for python3; to add the anchor: `apt-get install python3-sklearn` (Debian/Ubuntu, for /usr/bin/python3) or `pip install scikit-learn`';
 
-/** scikit-learn's version, or null with the reason it cannot be used. */
-export function sklearnVersion(): { version: string } | { version: null; reason: string } {
-  const p = spawnSync('python3', ['-c', 'import sklearn, numpy; print(sklearn.__version__)'], { encoding: 'utf8', timeout: 60_000 });
-  if (p.error) return { version: null, reason: `python3 not runnable (${p.error.message}); ${SKLEARN_INSTALL_HINT}` };
-  if (p.status !== 0) return { version: null, reason: SKLEARN_INSTALL_HINT };
-  return { version: p.stdout.trim() };
+/** Interpreters tried in order: $BENCH_PYTHON, the python3 on PATH, then the system one (where apt installs python3-sklearn). */
+function pythonCandidates(): string[] {
+  const list = [process.env.BENCH_PYTHON, 'python3', '/usr/bin/python3'].filter((p): p is string => p !== undefined && p !== '');
+  return [...new Set(list)];
+}
+
+/** The first python3 that has scikit-learn and numpy, with the version, or null with the reason none does. */
+export function findSklearn(): { python: string; version: string } | { python: null; version: null; reason: string } {
+  const tried: string[] = [];
+  for (const python of pythonCandidates()) {
+    const p = spawnSync(python, ['-c', 'import sklearn, numpy; print(sklearn.__version__)'], { encoding: 'utf8', timeout: 60_000 });
+    if (!p.error && p.status === 0) return { python, version: p.stdout.trim() };
+    tried.push(python);
+  }
+  return { python: null, version: null, reason: `${SKLEARN_INSTALL_HINT} (tried ${tried.join(', ')}; set BENCH_PYTHON to choose another)` };
 }
 
 const SKLEARN_SCRIPT = String.raw`
@@ -371,7 +380,7 @@ print("${RESULT_MARKER}" + json.dumps({"version": sklearn.__version__, "runs": r
  * (OMP/BLAS threads pinned to 1, n_jobs left at 1). Scores come back through files so ROC-AUC and AP
  * are computed by the same code as for the other engines.
  */
-export async function runSklearn(data: LabelledMatrix, trees: number, sampleSize: number, seeds: number[], timeoutMs: number): Promise<Outcome> {
+export async function runSklearn(python: string, data: LabelledMatrix, trees: number, sampleSize: number, seeds: number[], timeoutMs: number): Promise<Outcome> {
   const dir = mkdtempSync(join(tmpdir(), 'trade-anomaly-bench-'));
   try {
     const { matrix, labels } = data;
@@ -380,7 +389,7 @@ export async function runSklearn(data: LabelledMatrix, trees: number, sampleSize
     writeFileSync(input, new Uint8Array(matrix.values.buffer, matrix.values.byteOffset, matrix.values.byteLength));
     const env = { ...process.env, OMP_NUM_THREADS: '1', OPENBLAS_NUM_THREADS: '1', MKL_NUM_THREADS: '1' };
     const args = ['-c', SKLEARN_SCRIPT, input, String(matrix.rows), String(matrix.cols), scoresBase, String(trees), String(sampleSize), seeds.join(',')];
-    const p = await runProcess('python3', args, timeoutMs, env);
+    const p = await runProcess(python, args, timeoutMs, env);
     const line = p.stdout.split('\n').find((l) => l.startsWith(RESULT_MARKER));
     if (p.code !== 0 || line === undefined) {
       if (p.timedOut) return { status: 'timeout', elapsedMs: p.elapsedMs, peakRssMB: p.polledPeakRssMB, message: `killed after the ${Math.round(timeoutMs / 1000)} s timeout` };
@@ -403,7 +412,7 @@ export async function runSklearn(data: LabelledMatrix, trees: number, sampleSize
       result: {
         engine: 'scikit-learn',
         engineVersion: raw.version,
-        settings: `n_estimators=${trees}, max_samples=${Math.min(sampleSize, matrix.rows)}, random_state=seed, 1 thread`,
+        settings: `n_estimators=${trees}, max_samples=${Math.min(sampleSize, matrix.rows)}, random_state=${new Set(seeds).size === 1 ? seeds[0] : 'seed'}, 1 thread`,
         rows: matrix.rows,
         cols: matrix.cols,
         fingerprint: matrixFingerprint(matrix),
