@@ -73,7 +73,7 @@ export function scoreRows(rows: RawChunkRow[], present: readonly CanonicalField[
     if (score !== null && score >= model.threshold) {
       const why = modelReasons(z, slotOf[i] * FEATURE_COUNT, inputs[i]!, ctx);
       reasonCodes.push(...why.codes);
-      reasonText.push(...why.text.map((s) => `${s} (score ${score.toFixed(2)})`));
+      reasonText.push(`${why.text.join('; ')} (score ${score.toFixed(2)})`);
     }
     const isAnomaly = reasonCodes.length > 0;
     if (qualityCodes.length) badRows++;
