@@ -7,6 +7,8 @@ import { loadModelFromDir, ModelCache, readCurrentModelVersion, saveModelToStore
 import { trainFromSources } from '../model/train-model.js';
 import type { ChunkSummary, ExecutionInput } from '../pipeline/manifest.js';
 import { fileStem } from '../pipeline/run-id.js';
+import { EmptyFileError } from '../pipeline/trade-file-scanner.js';
+import { SchemaMismatchError } from '../schema/trade-schema.js';
 import { objectCreatedEvent } from '../pipeline/s3-event.js';
 import type { Alert } from '../ports/alert-sink.js';
 import { getJson, ObjectNotFoundError } from '../ports/object-store.js';
@@ -56,7 +58,7 @@ export interface LocalRunResult {
 export const DEFAULT_CHUNK_ROWS = 50_000;
 export const DEFAULT_STATE_DIR = '.trade-anomaly';
 
-async function ensureModel(s3: EmbeddedS3, options: LocalRunOptions, inputKey: string): Promise<string> {
+async function ensureModel(s3: EmbeddedS3, options: LocalRunOptions, inputKey: string): Promise<string | undefined> {
   const store = s3.store();
   let model: AnomalyModel | undefined;
   if (options.modelDir) {
@@ -69,7 +71,13 @@ async function ensureModel(s3: EmbeddedS3, options: LocalRunOptions, inputKey: s
       return current;
     }
     options.onProgress?.({ step: 'model', detail: 'no model in the embedded bucket: fitting one on the file itself' });
-    model = await trainFromSources([{ name: `s3://${s3.bucket}/${inputKey}`, open: () => createReadStream(options.file) }]);
+    try {
+      model = await trainFromSources([{ name: `s3://${s3.bucket}/${inputKey}`, open: () => createReadStream(options.file) }]);
+    } catch (e: unknown) {
+      // A file that cannot be read as trades is ingest's to reject, with its report and alert.
+      if (e instanceof SchemaMismatchError || e instanceof EmptyFileError) return undefined;
+      throw e;
+    }
   }
   await saveModelToStore(store, model, true);
   return model.version;

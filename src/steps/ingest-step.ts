@@ -72,11 +72,6 @@ export async function ingestObject(obj: CreatedObject, deps: IngestDeps): Promis
     return { status: 'duplicate', runId };
   }
 
-  const modelVersion = await readCurrentModelVersion(store);
-  if (!modelVersion) {
-    throw new ModelNotFoundError(`no model is promoted in s3://${obj.bucket}/models/current.json: train one (trade-anomaly train FILE --out s3://${obj.bucket}/models)`);
-  }
-
   const file = `s3://${obj.bucket}/${obj.key}`;
   const scanner = new TradeFileScanner(file);
   const chunks: ChunkRef[] = [];
@@ -89,15 +84,19 @@ export async function ingestObject(obj: CreatedObject, deps: IngestDeps): Promis
     pending = [];
   };
 
+  // The model is pinned once the header has passed: a file that cannot be read is rejected whether
+  // or not a model exists, and a readable one is not chunked for nothing when none does.
+  let modelVersion: string | undefined;
   try {
     for await (const batch of scanner.scan(await store.getStream(obj.key))) {
+      modelVersion ??= await requireCurrentModel(store);
       for (const row of batch) {
         pending.push(row);
         if (pending.length >= deps.chunkRows) await flush();
       }
     }
     if (pending.length) await flush();
-    if (scanner.rows === 0) throw new NoDataRowsError(`${file}: the file has a header but no data rows`);
+    if (scanner.rows === 0 || modelVersion === undefined) throw new NoDataRowsError(`${file}: the file has a header but no data rows`);
   } catch (e: unknown) {
     const reason = rejectionReason(e);
     if (reason === undefined) throw e;
@@ -124,6 +123,14 @@ export async function ingestObject(obj: CreatedObject, deps: IngestDeps): Promis
   await putJson(store, manifestKey, manifest);
   const started = await deps.executions.start(runId, executionInput(manifest));
   return started ? startedOutcome(manifest) : { status: 'duplicate', runId };
+}
+
+async function requireCurrentModel(store: ObjectStore): Promise<string> {
+  const version = await readCurrentModelVersion(store);
+  if (!version) {
+    throw new ModelNotFoundError(`no model is promoted in s3://${store.bucket}/models/current.json: train one (trade-anomaly train FILE --out s3://${store.bucket}/models)`);
+  }
+  return version;
 }
 
 function startedOutcome(m: Manifest): IngestOutcome {
