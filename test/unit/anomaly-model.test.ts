@@ -10,18 +10,8 @@ import {
 } from '../../src/model/anomaly-model.js';
 import { scoreIsolationForest, type FeatureMatrix } from '../../src/model/isolation-forest.js';
 import { EXTREMENESS_FEATURES, FEATURE_COUNT, FEATURE_NAMES, compressFeature } from '../../src/features/trade-features.js';
+import { rng } from '../support/seeded-rng.js';
 
-/** Seeded PRNG (mulberry32), independent of the code under test. */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 /** rows x FEATURE_COUNT standard normal values (Box-Muller): ordinary trades' robust z-scores. */
 function gaussianRows(rows: number, seed: number): Float64Array {

@@ -6,6 +6,7 @@ import {
   type CsvRecord,
   type CsvRecordIssue,
 } from '../../src/parse/csv-reader.js';
+import { rng } from '../support/seeded-rng.js';
 
 const encoder = new TextEncoder();
 
@@ -41,17 +42,6 @@ function rows(records: CsvRecord[]): Row[] {
   return records.map((r) => (r.issue === undefined ? [r.fields, r.line] : [r.fields, r.line, r.issue]));
 }
 
-/** Seeded PRNG (mulberry32), so failures are reproducible. */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 /**
  * A slow, obviously correct model of the reader's documented behaviour (without maxRecordBytes),

@@ -2,18 +2,8 @@ import { describe, expect, it } from 'vitest';
 import { averagePrecision, detectionMetrics, rocAuc, type LabelledPrediction } from '../../src/evaluate/detection-metrics.js';
 import { MAX_SUBJECT_LENGTH, asciiSubject, failureAlert, rejectionAlert, runAlert } from '../../src/alerts/run-alerts.js';
 import type { RunSummary, TopAnomaly } from '../../src/steps/run-summary.js';
+import { rng } from '../support/seeded-rng.js';
 
-/** Seeded PRNG (mulberry32), independent of the code under test. */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 /** ROC-AUC by its definition: the share of (positive, negative) pairs ranked right, ties counting half. */
 function pairwiseAuc(scores: number[], positive: boolean[]): number {

@@ -6,18 +6,8 @@ import {
   type FeatureMatrix,
   type FlatForest,
 } from '../../src/model/isolation-forest.js';
+import { rng } from '../support/seeded-rng.js';
 
-/** Seeded PRNG (mulberry32), independent of the code under test, so failures are reproducible. */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 /** Standard normal draws (Box-Muller). */
 function gaussian(random: () => number): () => number {
