@@ -1,12 +1,15 @@
 import middy from '@middy/core';
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import type { S3Event } from 'aws-lambda';
+import { parseSchemaText } from '../src/schema/schema-settings.js';
 import { ingestS3Event, type IngestOutcome } from '../src/steps/ingest-step.js';
 import { logger, requireEnv, sfnExecutionStarter, snsAlertSink, stage, storeFor } from './runtime.js';
 
 /** S3 ObjectCreated on incoming/ -> chunks, context and manifest under runs/<runId>/, then the execution. */
 const deps = {
   storeFor,
+  // The stage's schema (cdk.json schemaFile); checked in full here, so a bad one fails at cold start.
+  schema: process.env.TRADE_SCHEMA ? parseSchemaText(process.env.TRADE_SCHEMA, 'environment variable TRADE_SCHEMA') : undefined,
   alerts: snsAlertSink(requireEnv('TOPIC_ARN')),
   executions: sfnExecutionStarter(requireEnv('STATE_MACHINE_ARN')),
   stage,

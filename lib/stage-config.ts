@@ -1,4 +1,11 @@
+import { existsSync, readFileSync } from 'node:fs';
+import path from 'node:path';
 import { RetentionDays } from 'aws-cdk-lib/aws-logs';
+import { fileURLToPath } from 'node:url';
+import { parse as parseYaml } from 'yaml';
+
+/** Schema files in a stage config are named relative to the project's root. */
+const PROJECT_ROOT = fileURLToPath(new URL('../', import.meta.url));
 
 /** The context key in cdk.json under which each stage's config lives. */
 export const STAGES_CONTEXT_KEY = 'stages';
@@ -39,7 +46,18 @@ export interface StageConfig {
   /** Object versioning on the data bucket. */
   readonly versioned: boolean;
   readonly scoreRetry: RetryConfig;
+  /**
+   * How the stage's files are read: a schema file (JSON or YAML, path relative to the project),
+   * passed to ingest as JSON in TRADE_SCHEMA. Absent: the default schema. Ingest checks it in full
+   * when it starts (the schema's validator is runtime code, which lib/ does not import).
+   */
+  readonly schemaFile?: string;
+  /** The schema file's document as compact JSON, read at synth. */
+  readonly schemaJson?: string;
 }
+
+/** Lambda's environment is 4 KB in all; leave room for the other variables. */
+export const MAX_SCHEMA_JSON_BYTES = 3000;
 
 /** A stage config that cannot be used; the message names the stage and every bad field. */
 export class StageConfigError extends Error {
@@ -93,7 +111,7 @@ export function knownStages(stages: unknown): string[] {
  * @param stage  the stage to load, e.g. the value of `-c stage=NAME`
  * @throws StageConfigError for an unknown stage or any invalid field; the message lists all problems.
  */
-export function loadStageConfig(stages: unknown, stage: string): StageConfig {
+export function loadStageConfig(stages: unknown, stage: string, projectRoot = PROJECT_ROOT): StageConfig {
   if (!isRecord(stages) || Object.keys(stages).length === 0) {
     throw new StageConfigError(
       `No stage configs found: cdk.json must define context "${STAGES_CONTEXT_KEY}" as an object of stage name -> config.`,
@@ -125,6 +143,7 @@ export function loadStageConfig(stages: unknown, stage: string): StageConfig {
     'retainData',
     'versioned',
     'scoreRetry',
+    'schemaFile',
   ]);
 
   const alertEmails = c.emails('alertEmails', raw.alertEmails);
@@ -156,6 +175,31 @@ export function loadStageConfig(stages: unknown, stage: string): StageConfig {
     backoffRate: c.number('scoreRetry.backoffRate', rawRetry.backoffRate, LIMITS.backoffRate),
   };
 
+  let schemaFile: string | undefined;
+  let schemaJson: string | undefined;
+  if (raw.schemaFile !== undefined) {
+    if (typeof raw.schemaFile !== 'string' || raw.schemaFile.trim() === '') problems.push('schemaFile must be a path to a JSON or YAML schema file');
+    else {
+      schemaFile = raw.schemaFile;
+      const file = path.resolve(projectRoot, schemaFile);
+      if (!existsSync(file)) problems.push(`schemaFile ${schemaFile}: no such file (paths are relative to ${projectRoot})`);
+      else {
+        try {
+          const doc: unknown = parseYaml(readFileSync(file, 'utf8'));
+          if (!isRecord(doc)) problems.push(`schemaFile ${schemaFile}: a schema is a JSON or YAML mapping`);
+          else {
+            schemaJson = JSON.stringify(doc);
+            if (Buffer.byteLength(schemaJson) > MAX_SCHEMA_JSON_BYTES) {
+              problems.push(`schemaFile ${schemaFile}: ${Buffer.byteLength(schemaJson)} bytes as JSON, more than the ${MAX_SCHEMA_JSON_BYTES} a Lambda environment can hold`);
+            }
+          }
+        } catch (e: unknown) {
+          problems.push(`schemaFile ${schemaFile}: not valid JSON or YAML (${e instanceof Error ? e.message.split('\n')[0] : String(e)})`);
+        }
+      }
+    }
+  }
+
   // Production data must survive a mistaken `cdk destroy` or a replaced bucket, and an overwritten
   // object must be recoverable: these two are not a matter of taste for prod.
   if (stage === 'prod') {
@@ -174,6 +218,7 @@ export function loadStageConfig(stages: unknown, stage: string): StageConfig {
     retainData,
     versioned,
     scoreRetry,
+    ...(schemaFile ? { schemaFile, schemaJson } : {}),
   };
 }
 

@@ -90,6 +90,7 @@ export class Pipeline extends Construct {
         STATE_MACHINE_ARN: this.stateMachine.stateMachineArn,
         TOPIC_ARN: topic.topicArn,
         CHUNK_ROWS: String(config.chunkRows),
+        ...(config.schemaJson ? { TRADE_SCHEMA: config.schemaJson } : {}),
       },
     });
     bucket.grantRead(this.ingest.function, `${PREFIXES.incoming}*`);

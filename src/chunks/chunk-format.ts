@@ -26,30 +26,43 @@ import type { RawTrade } from '../quality/trade-checks.js';
 /** A raw row with what ingest learned from the whole file. */
 export interface RawChunkRow extends RawTrade {
   refPrice: number | null;
+  /** The file's other columns (ColumnLayout.extra order), carried into the result untouched. */
+  extras: (string | null)[];
+  /** Every field of the record, when the scanner was asked to keep them (exploration). Not stored in chunks. */
+  record?: string[];
 }
 
 function utf8Column(values: (string | null)[]): Vector<Utf8> {
   return vectorFromArray(values, new Utf8());
 }
 
-export function encodeRawChunk(rows: RawChunkRow[], present: readonly CanonicalField[]): Uint8Array {
+/** Raw chunks name extra columns by position: the file's names may be anything. */
+function extraKey(i: number): string {
+  return `extra_${i}`;
+}
+
+export function encodeRawChunk(rows: RawChunkRow[], present: readonly CanonicalField[], extraCount = 0): Uint8Array {
   const columns: Record<string, Vector> = {
     source_row: makeVector(Int32Array.from(rows, (r) => r.sourceRow)),
   };
   for (const field of present) columns[field] = utf8Column(rows.map((r) => r.fields[field] ?? null));
+  for (let i = 0; i < extraCount; i++) columns[extraKey(i)] = utf8Column(rows.map((r) => r.extras[i] ?? null));
   columns.csv_issue = utf8Column(rows.map((r) => r.csvIssue ?? null));
   columns.ref_price = vectorFromArray(rows.map((r) => r.refPrice), new Float64());
   columns.duplicate_of = vectorFromArray(rows.map((r) => r.duplicateOf ?? null), new Int32());
+  columns.duplicate_row_of = vectorFromArray(rows.map((r) => r.duplicateRowOf ?? null), new Int32());
   return tableToIPC(new Table(columns), 'stream');
 }
 
-export function decodeRawChunk(bytes: Uint8Array, present: readonly CanonicalField[]): RawChunkRow[] {
+export function decodeRawChunk(bytes: Uint8Array, present: readonly CanonicalField[], extraCount = 0): RawChunkRow[] {
   const table = tableFromIPC(bytes);
   const sourceRow = table.getChild('source_row')!;
   const fieldColumns = present.map((f) => [f, table.getChild(f)!] as const);
+  const extraColumns = Array.from({ length: extraCount }, (_, i) => table.getChild(extraKey(i))!);
   const csvIssue = table.getChild('csv_issue')!;
   const refPrice = table.getChild('ref_price')!;
   const duplicateOf = table.getChild('duplicate_of')!;
+  const duplicateRowOf = table.getChild('duplicate_row_of')!;
   const rows: RawChunkRow[] = new Array(table.numRows);
   for (let i = 0; i < table.numRows; i++) {
     const fields: Partial<Record<CanonicalField, string>> = {};
@@ -59,13 +72,17 @@ export function decodeRawChunk(bytes: Uint8Array, present: readonly CanonicalFie
     }
     const issue = csvIssue.get(i) as string | null;
     const dup = duplicateOf.get(i) as number | null;
-    rows[i] = {
+    const dupRow = duplicateRowOf.get(i) as number | null;
+    const row: RawChunkRow = {
       sourceRow: sourceRow.get(i) as number,
       fields,
-      csvIssue: issue ?? undefined,
-      duplicateOf: dup ?? undefined,
+      extras: extraColumns.map((c) => c.get(i) as string | null),
       refPrice: refPrice.get(i) as number | null,
     };
+    if (issue !== null) row.csvIssue = issue;
+    if (dup !== null) row.duplicateOf = dup;
+    if (dupRow !== null) row.duplicateRowOf = dupRow;
+    rows[i] = row;
   }
   return rows;
 }
@@ -79,7 +96,10 @@ export interface ScoredRow {
   side: string | null;
   quantity: number | null;
   price: number | null;
+  notional: number | null;
   optional: Partial<Record<CanonicalField, string | null>>;
+  /** The file's other columns, untouched. */
+  extras: (string | null)[];
   score: number | null;
   isAnomaly: boolean;
   reasons: string;
@@ -91,8 +111,12 @@ export function optionalFieldsOf(present: readonly CanonicalField[]): CanonicalF
   return OPTIONAL_FIELDS.filter((f) => present.includes(f));
 }
 
-/** Builds the result table of scored rows: canonical names, typed, in the order given. */
-export function scoredRowsToTable(rows: ScoredRow[], present: readonly CanonicalField[]): Table {
+/**
+ * Builds the result table of scored rows, in the order given: source_row, the canonical fields
+ * (typed; notional as a double), the file's other columns as text under their own names, then
+ * score, is_anomaly, reasons, quality_issues.
+ */
+export function scoredRowsToTable(rows: ScoredRow[], present: readonly CanonicalField[], extraNames: readonly string[] = []): Table {
   const columns: Record<string, Vector> = {
     source_row: makeVector(Int32Array.from(rows, (r) => r.sourceRow)),
     trade_id: utf8Column(rows.map((r) => r.tradeId)),
@@ -102,7 +126,10 @@ export function scoredRowsToTable(rows: ScoredRow[], present: readonly Canonical
     quantity: vectorFromArray(rows.map((r) => r.quantity), new Float64()),
     price: vectorFromArray(rows.map((r) => r.price), new Float64()),
   };
-  for (const field of optionalFieldsOf(present)) columns[field] = utf8Column(rows.map((r) => r.optional[field] ?? null));
+  for (const field of optionalFieldsOf(present)) {
+    columns[field] = field === 'notional' ? vectorFromArray(rows.map((r) => r.notional), new Float64()) : utf8Column(rows.map((r) => r.optional[field] ?? null));
+  }
+  extraNames.forEach((name, i) => (columns[name] = utf8Column(rows.map((r) => r.extras[i] ?? null))));
   columns.score = vectorFromArray(rows.map((r) => r.score), new Float64());
   columns.is_anomaly = vectorFromArray(rows.map((r) => r.isAnomaly), new Bool());
   columns.reasons = utf8Column(rows.map((r) => r.reasons));
@@ -113,8 +140,8 @@ export function scoredRowsToTable(rows: ScoredRow[], present: readonly Canonical
   return new Table(columns);
 }
 
-export function encodeScoredChunk(rows: ScoredRow[], present: readonly CanonicalField[]): Uint8Array {
-  return tableToIPC(scoredRowsToTable(rows, present), 'stream');
+export function encodeScoredChunk(rows: ScoredRow[], present: readonly CanonicalField[], extraNames: readonly string[] = []): Uint8Array {
+  return tableToIPC(scoredRowsToTable(rows, present, extraNames), 'stream');
 }
 
 export function decodeScoredChunk(bytes: Uint8Array): Table {

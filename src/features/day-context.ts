@@ -1,4 +1,5 @@
 import { SeededRandom } from '../model/random.js';
+import { utcToLocal } from '../parse/time-zones.js';
 import { MAD_TO_SIGMA, Reservoir, median, medianAbsoluteDeviation } from './robust-stats.js';
 
 /**
@@ -23,7 +24,7 @@ export interface SymbolContext {
 }
 
 export interface DayContext {
-  /** The trading day (UTC date most trades fall on), or null when no row had a valid timestamp. */
+  /** The trading day (the date most trades fall on, in the schema's trading-day zone), or null when no row had a valid timestamp. */
   day: string | null;
   /** Rows that entered the context (valid symbol, timestamp, positive price and quantity). */
   validRows: number;
@@ -80,6 +81,9 @@ class SymbolAccumulator {
 
 /** Builds the day's context from the valid rows of a file, in file order. */
 export class DayContextBuilder {
+  /** @param dayZone the IANA zone whose dates count as trading days (the session's) */
+  constructor(private readonly dayZone = 'UTC') {}
+
   private readonly random = new SeededRandom(20080101);
   private readonly symbols = new Map<string, SymbolAccumulator>();
   private readonly timeBins = new Float64Array(BINS_PER_DAY);
@@ -106,7 +110,7 @@ export class DayContextBuilder {
     const msOfDay = ((timestampMs % 86_400_000) + 86_400_000) % 86_400_000;
     this.timeBins[Math.floor(msOfDay / (TIME_BIN_MINUTES * 60_000))]++;
     // Counting dates by day number avoids building a string per row.
-    const dayNumber = Math.floor(timestampMs / 86_400_000);
+    const dayNumber = Math.floor(utcToLocal(timestampMs, this.dayZone) / 86_400_000);
     const key = String(dayNumber);
     this.dayCounts.set(key, (this.dayCounts.get(key) ?? 0) + 1);
     this.validRows++;

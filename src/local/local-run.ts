@@ -7,7 +7,8 @@ import { loadModelFromDir, ModelCache, readCurrentModelVersion, saveModelToStore
 import { trainFromSources } from '../model/train-model.js';
 import type { ChunkSummary, ExecutionInput } from '../pipeline/manifest.js';
 import { fileStem } from '../pipeline/run-id.js';
-import { EmptyFileError } from '../pipeline/trade-file-scanner.js';
+import { EmptyFileError, UnreadableFileError } from '../pipeline/trade-file-scanner.js';
+import type { TradeSchema } from '../schema/schema-settings.js';
 import { SchemaMismatchError } from '../schema/trade-schema.js';
 import { objectCreatedEvent } from '../pipeline/s3-event.js';
 import type { Alert } from '../ports/alert-sink.js';
@@ -26,6 +27,8 @@ import { executeLocally, type LocalStateMachineDeps } from './local-state-machin
  */
 export interface LocalRunOptions {
   file: string;
+  /** How to read the file (default: the default schema). */
+  schema?: TradeSchema;
   /** Output folder; default ./out/<runId>/. */
   outDir?: string;
   modelDir?: string;
@@ -72,10 +75,10 @@ async function ensureModel(s3: EmbeddedS3, options: LocalRunOptions, inputKey: s
     }
     options.onProgress?.({ step: 'model', detail: 'no model in the embedded bucket: fitting one on the file itself' });
     try {
-      model = await trainFromSources([{ name: `s3://${s3.bucket}/${inputKey}`, open: () => createReadStream(options.file) }]);
+      model = await trainFromSources([{ name: `s3://${s3.bucket}/${inputKey}`, open: () => createReadStream(options.file) }], { schema: options.schema });
     } catch (e: unknown) {
       // A file that cannot be read as trades is ingest's to reject, with its report and alert.
-      if (e instanceof SchemaMismatchError || e instanceof EmptyFileError) return undefined;
+      if (e instanceof SchemaMismatchError || e instanceof EmptyFileError || e instanceof UnreadableFileError) return undefined;
       throw e;
     }
   }
@@ -104,6 +107,7 @@ export async function runLocal(options: LocalRunOptions): Promise<LocalRunResult
     let execution: ExecutionInput | undefined;
     const [outcome] = await ingestS3Event(objectCreatedEvent({ bucket: s3.bucket, key, etag: head.etag, size: head.size }), {
       storeFor,
+      schema: options.schema,
       alerts,
       stage,
       chunkRows: options.chunkRows ?? DEFAULT_CHUNK_ROWS,

@@ -1,6 +1,7 @@
 import { FEATURE_COUNT, writeFeatures } from '../features/trade-features.js';
 import { TradeFileScanner } from '../pipeline/trade-file-scanner.js';
 import { checkTrade } from '../quality/trade-checks.js';
+import type { TradeSchema } from '../schema/schema-settings.js';
 import { trainAnomalyModel, type AnomalyModel, type TrainOptions } from './anomaly-model.js';
 
 /** A file to learn from: its name (for the model's metadata and errors) and its bytes. */
@@ -19,17 +20,17 @@ class ValidRows {
  * Reads each training file as ingest does (its own day's context, since features are relative to
  * the day), builds the features of every scorable row that broke no rule, and fits the model.
  */
-export async function trainFromSources(sources: TrainingSource[], options: TrainOptions = {}): Promise<AnomalyModel> {
+export async function trainFromSources(sources: TrainingSource[], options: TrainOptions & { schema?: TradeSchema } = {}): Promise<AnomalyModel> {
   if (sources.length === 0) throw new RangeError('training needs at least one file');
   const matrices: Float64Array[] = [];
   let total = 0;
   for (const source of sources) {
-    const scanner = new TradeFileScanner(source.name);
+    const scanner = new TradeFileScanner(source.name, { schema: options.schema });
     const valid = new ValidRows();
     for await (const batch of scanner.scan(await source.open())) {
       for (const row of batch) {
-        if (row.csvIssue || row.duplicateOf !== undefined) continue;
-        const t = checkTrade(row, []);
+        if (row.csvIssue || row.duplicateOf !== undefined || row.duplicateRowOf !== undefined) continue;
+        const t = checkTrade(row, [], scanner.readers, scanner.hasTradeIds);
         if (!t.scorable || t.issues.length) continue;
         valid.symbols.push(t.symbol!);
         valid.numbers.push(t.timestampMs!, t.price!, t.quantity!, row.refPrice ?? Number.NaN);

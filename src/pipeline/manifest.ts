@@ -1,4 +1,5 @@
-import type { CanonicalField } from '../schema/trade-schema.js';
+import type { TradeSchema } from '../schema/schema-settings.js';
+import type { CanonicalField, ExtraColumn } from '../schema/trade-schema.js';
 
 /**
  * runs/<runId>/manifest.json: what ingest produced and everything the later steps need. The state
@@ -18,6 +19,10 @@ export interface Manifest {
   /** Canonical fields present in the file, and its header as read. */
   present: CanonicalField[];
   header: string[];
+  /** The file's other columns, carried into the result (raw chunks hold them as extra_<i>). */
+  extra: ExtraColumn[];
+  /** The schema the file was read with: every step reads rows the same way. */
+  schema: TradeSchema;
   rows: number;
   chunkRows: number;
   chunks: ChunkRef[];

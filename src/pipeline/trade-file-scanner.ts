@@ -1,19 +1,30 @@
 import { createGunzip } from 'node:zlib';
 import { Readable } from 'node:stream';
 import { readCsvBatches, type CsvRecord } from '../parse/csv-reader.js';
+import { fieldReaders, type FieldReaders } from '../parse/field-readers.js';
 import { DayContextBuilder, type DayContext } from '../features/day-context.js';
+import { tradingDayZone } from '../quality/file-rules.js';
 import { checkTrade } from '../quality/trade-checks.js';
+import { DEFAULT_SCHEMA, policyOf, type TradeSchema } from '../schema/schema-settings.js';
 import { resolveColumns, type CanonicalField, type ColumnLayout } from '../schema/trade-schema.js';
 import type { RawChunkRow } from '../chunks/chunk-format.js';
+import { DuplicateIndex } from './duplicate-index.js';
 
 /**
  * One streaming pass over a trade file: matches the header to the schema, turns every data record
- * into a raw row (bad ones included, flagged), and builds the day's context from the valid rows.
- * Ingest and training both read files through it, so they see rows identically.
+ * into a raw row (bad ones included, flagged), finds repeated trade ids and rows, and builds the
+ * day's context from the valid rows. Ingest, training and exploration all read files through it,
+ * so they see rows identically. Memory is bounded by one batch, the context's reservoirs and the
+ * duplicate index (16 bytes a slot).
  */
 
 export class EmptyFileError extends Error {
   override readonly name = 'EmptyFileError';
+}
+
+/** The file is not text a trade file could be: binary, or in an encoding other than UTF-8. */
+export class UnreadableFileError extends Error {
+  override readonly name = 'UnreadableFileError';
 }
 
 const CSV_ISSUE_TEXT: Record<NonNullable<CsvRecord['issue']>, string> = {
@@ -23,27 +34,13 @@ const CSV_ISSUE_TEXT: Record<NonNullable<CsvRecord['issue']>, string> = {
   TRUNCATED_LAST_LINE: 'the last line of the file is cut short',
 };
 
-/** Remembers the first row of each trade_id; duplicates are flagged, never dropped. */
-class FirstSeenIndex {
-  private readonly first = new Map<string, number>();
-
-  /** The first row with this id, or undefined when this row is the first. */
-  seen(id: string, row: number): number | undefined {
-    const earlier = this.first.get(id);
-    if (earlier === undefined) this.first.set(id, row);
-    return earlier;
-  }
-}
-
 /** Decompresses gzip input (by magic bytes, whatever the name says) and passes other bytes through. */
 export async function* maybeGunzip(source: AsyncIterable<Uint8Array>): AsyncGenerator<Uint8Array> {
   const it = source[Symbol.asyncIterator]();
   const first = await it.next();
   if (first.done) return;
   const head = first.value;
-  const rest: AsyncIterable<Uint8Array> = {
-    [Symbol.asyncIterator]: () => it,
-  };
+  const rest: AsyncIterable<Uint8Array> = { [Symbol.asyncIterator]: () => it };
   if (head.length >= 2 && head[0] === 0x1f && head[1] === 0x8b) {
     const stream = Readable.from(
       (async function* () {
@@ -58,46 +55,104 @@ export async function* maybeGunzip(source: AsyncIterable<Uint8Array>): AsyncGene
   yield* rest;
 }
 
+const SNIFF_BYTES = 4096;
+
+/**
+ * Refuses bytes that are not UTF-8 text before any row is read: NUL bytes (binary data or UTF-16),
+ * a UTF-16 byte-order mark, or a start where more than 1 character in 20 is not valid UTF-8.
+ */
+export async function* requireText(source: AsyncIterable<Uint8Array>, file: string): AsyncGenerator<Uint8Array> {
+  let checked = false;
+  for await (const chunk of source) {
+    if (!checked) {
+      checked = true;
+      const head = chunk.subarray(0, SNIFF_BYTES);
+      if ((head[0] === 0xff && head[1] === 0xfe) || (head[0] === 0xfe && head[1] === 0xff)) {
+        throw new UnreadableFileError(`${file}: the file is UTF-16 text; save it as UTF-8`);
+      }
+      if (head.includes(0)) throw new UnreadableFileError(`${file}: the file is binary, not text (it holds NUL bytes)`);
+      const text = new TextDecoder('utf-8', { fatal: false }).decode(head.subarray(0, lastCompleteChar(head)));
+      let bad = 0;
+      for (const ch of text) if (ch === '\ufffd') bad++;
+      if (bad * 20 > text.length) throw new UnreadableFileError(`${file}: the file is not UTF-8 text (${bad} undecodable bytes in its first ${head.length})`);
+    }
+    yield chunk;
+  }
+}
+
+/** The length of `bytes` without a UTF-8 sequence cut at its end (so a sniff does not count it as bad). */
+function lastCompleteChar(bytes: Uint8Array): number {
+  let i = bytes.length;
+  for (let back = 1; back <= 3 && i - back >= 0; back++) {
+    const b = bytes[i - back];
+    if ((b & 0xc0) === 0x80) continue;
+    const need = b >= 0xf0 ? 4 : b >= 0xe0 ? 3 : b >= 0xc0 ? 2 : 1;
+    return need > back ? i - back : i;
+  }
+  return i;
+}
+
+export interface ScannerOptions {
+  schema?: TradeSchema;
+  /** Keep each record's full field list on its row (exploration needs every column). */
+  keepRecords?: boolean;
+}
+
 export class TradeFileScanner {
   layout?: ColumnLayout;
   rows = 0;
-  private readonly context = new DayContextBuilder();
-  private readonly firstSeen = new FirstSeenIndex();
+  readonly schema: TradeSchema;
+  readonly readers: FieldReaders;
+  private readonly context: DayContextBuilder;
+  private readonly duplicates = new DuplicateIndex();
+  private readonly checksTradeIds: boolean;
+  private readonly checksRows: boolean;
 
   /** @param file the file's name or S3 URI, for error messages */
   constructor(
     private readonly file: string,
-    private readonly options: { delimiter?: string } = {},
-  ) {}
+    private readonly options: ScannerOptions = {},
+  ) {
+    this.schema = options.schema ?? DEFAULT_SCHEMA;
+    this.readers = fieldReaders(this.schema);
+    this.context = new DayContextBuilder(tradingDayZone(this.schema));
+    this.checksTradeIds = policyOf(this.schema, 'DUPLICATE_TRADE_ID').action !== 'ignore';
+    this.checksRows = policyOf(this.schema, 'DUPLICATE_ROW').action !== 'ignore';
+  }
+
+  /** Whether the file has trade ids (the default schema requires them; a schema file may map none). */
+  get hasTradeIds(): boolean {
+    return this.layout?.index.trade_id !== undefined;
+  }
 
   /**
    * Yields the file's data rows in batches, in file order.
-   * @throws EmptyFileError when the file has no header; SchemaMismatchError when the header lacks required columns.
+   * @throws EmptyFileError when the file has no header; SchemaMismatchError when the columns do not
+   *   fit the schema; UnreadableFileError when the bytes are not UTF-8 text.
    */
   async *scan(source: AsyncIterable<Uint8Array>): AsyncGenerator<RawChunkRow[]> {
-    let present: CanonicalField[] = [];
     let width = 0;
-    for await (const batch of readCsvBatches(maybeGunzip(source), { delimiter: this.options.delimiter })) {
+    const headerless = !this.schema.header;
+    for await (const batch of readCsvBatches(requireText(maybeGunzip(source), this.file), { delimiter: this.schema.delimiter })) {
       const out: RawChunkRow[] = [];
       for (const record of batch) {
         if (!this.layout) {
-          this.layout = resolveColumns(this.file, record.fields);
-          present = this.layout.present;
+          this.layout = resolveColumns(this.file, record.fields, this.schema);
           width = record.fields.length;
-          continue;
+          if (!headerless) continue;
         }
-        out.push(this.toRow(record, present, width));
+        out.push(this.toRow(record, width));
       }
       if (out.length) yield out;
     }
     if (!this.layout) throw new EmptyFileError(`${this.file}: the file is empty (no header row)`);
   }
 
-  private toRow(record: CsvRecord, present: readonly CanonicalField[], width: number): RawChunkRow {
+  private toRow(record: CsvRecord, width: number): RawChunkRow {
     const sourceRow = ++this.rows;
     const layout = this.layout!;
     const fields: Partial<Record<CanonicalField, string>> = {};
-    for (const f of present) {
+    for (const f of layout.present) {
       const v = record.fields[layout.index[f]!];
       if (v !== undefined) fields[f] = v;
     }
@@ -106,13 +161,25 @@ export class TradeFileScanner {
     else if (record.fields.length !== width) {
       csvIssue = `line ${record.line}: the row has ${record.fields.length} field${record.fields.length === 1 ? '' : 's'}, the header has ${width}`;
     }
-    const row: RawChunkRow = { sourceRow, fields, csvIssue, refPrice: null };
-    const id = (fields.trade_id ?? '').trim();
-    if (id !== '') row.duplicateOf = this.firstSeen.seen(id, sourceRow);
-    // Only rows the model could score shape the context; a malformed row's values are not trusted.
-    if (!csvIssue) {
-      const checked = checkTrade(row, []);
-      if (checked.scorable && row.duplicateOf === undefined) {
+    const row: RawChunkRow = {
+      sourceRow,
+      fields,
+      extras: layout.extra.map((x) => record.fields[x.index] ?? null),
+      csvIssue,
+      refPrice: null,
+    };
+    if (this.options.keepRecords) row.record = record.fields;
+    const id = this.hasTradeIds ? (fields.trade_id ?? '').trim() : undefined;
+    if (id !== '') {
+      const found = this.duplicates.check(id, record.fields.join('\u001f'), sourceRow);
+      // A rule the schema turns off leaves no mark: the row is then an ordinary row.
+      if (found.sameKeyAs !== undefined && this.checksTradeIds) row.duplicateOf = found.sameKeyAs;
+      if (found.sameRowAs !== undefined && this.checksRows) row.duplicateRowOf = found.sameRowAs;
+    }
+    // Only rows the model could score shape the context; a malformed or repeated row is not trusted.
+    if (!csvIssue && row.duplicateOf === undefined && row.duplicateRowOf === undefined) {
+      const checked = checkTrade(row, [], this.readers, this.hasTradeIds);
+      if (checked.scorable) {
         row.refPrice = this.context.observe(checked.symbol!, checked.timestampMs!, checked.price!, checked.quantity!);
       }
     }

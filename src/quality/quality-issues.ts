@@ -11,6 +11,11 @@ export const QUALITY_CODES = {
   NON_POSITIVE_VALUE: 'price or quantity is zero or negative',
   UNKNOWN_SIDE: 'the side is not buy or sell',
   DUPLICATE_TRADE_ID: 'the trade_id repeats an earlier row',
+  DUPLICATE_ROW: 'the row repeats an earlier row exactly',
+  OUTSIDE_TRADING_DAY: "the timestamp falls outside the file's trading day",
+  OUTSIDE_SESSION: 'the timestamp falls outside the session hours or on a closed day',
+  INCONSISTENT_NOTIONAL: 'the notional does not match price x quantity',
+  UNKNOWN_SYMBOL: 'the symbol is not in the reference list',
 } as const;
 
 export type QualityCode = keyof typeof QUALITY_CODES;

@@ -1,4 +1,6 @@
-import { parseNumber, parseSide, parseTimestamp, type Parsed, type Side } from '../parse/field-parsers.js';
+import { fieldReaders, type FieldReaders } from '../parse/field-readers.js';
+import type { Parsed, Side } from '../parse/field-parsers.js';
+import { DEFAULT_SCHEMA } from '../schema/schema-settings.js';
 import type { CanonicalField } from '../schema/trade-schema.js';
 import type { QualityIssue } from './quality-issues.js';
 
@@ -10,6 +12,8 @@ export interface RawTrade {
   csvIssue?: string;
   /** source_row of an earlier row with the same trade_id, when there is one. */
   duplicateOf?: number;
+  /** source_row of an earlier row this one repeats exactly, when there is one. */
+  duplicateRowOf?: number;
 }
 
 /** A row after its checks: typed values where they parsed, null where not, and every issue found. */
@@ -21,12 +25,15 @@ export interface CheckedTrade {
   side: Side | null;
   quantity: number | null;
   price: number | null;
+  /** The file's notional (price x quantity in its own units), where it has one. */
+  notional: number | null;
   optional: Partial<Record<CanonicalField, string | null>>;
   issues: QualityIssue[];
-  /** The model can score the row: symbol, timestamp, positive price and quantity are all valid. */
+  /** Symbol, timestamp, positive price and quantity are all valid: the model has what it needs. */
   scorable: boolean;
 }
 
+const DEFAULT_READERS = fieldReaders(DEFAULT_SCHEMA);
 const MAX_SHOWN_VALUE = 40;
 
 function show(value: string): string {
@@ -48,8 +55,8 @@ function describeProblem(field: string, raw: string, parsed: Parsed<unknown>, ki
   }
 }
 
-function positive(field: 'price' | 'quantity', raw: string, issues: QualityIssue[]): number | null {
-  const parsed = parseNumber(raw);
+function positive(field: 'price' | 'quantity', raw: string, readers: FieldReaders, issues: QualityIssue[]): number | null {
+  const parsed = readers.number(raw);
   const problem = describeProblem(field, raw, parsed, 'number');
   if (problem) {
     issues.push(problem);
@@ -60,17 +67,22 @@ function positive(field: 'price' | 'quantity', raw: string, issues: QualityIssue
   return value;
 }
 
-/** Applies the row-level data-quality rules to one raw row. Never throws. */
-export function checkTrade(raw: RawTrade, optionalFields: readonly CanonicalField[]): CheckedTrade {
+/**
+ * Applies the row-level data-quality rules to one raw row: the ones a row shows on its own. The
+ * rules that need the whole file (trading day, session, reference symbols) are in file-rules.ts.
+ * Never throws.
+ * @param hasTradeIds false when the file's schema has no trade_id column (no MISSING_FIELD for it)
+ */
+export function checkTrade(raw: RawTrade, optionalFields: readonly CanonicalField[], readers: FieldReaders = DEFAULT_READERS, hasTradeIds = true): CheckedTrade {
   const issues: QualityIssue[] = [];
   const f = raw.fields;
   if (raw.csvIssue) issues.push({ code: 'MALFORMED_ROW', message: raw.csvIssue });
 
   const tradeIdText = (f.trade_id ?? '').trim();
-  if (tradeIdText === '') issues.push({ code: 'MISSING_FIELD', field: 'trade_id', message: 'trade_id is missing' });
+  if (hasTradeIds && tradeIdText === '') issues.push({ code: 'MISSING_FIELD', field: 'trade_id', message: 'trade_id is missing' });
 
   const tsRaw = f.timestamp ?? '';
-  const ts = parseTimestamp(tsRaw);
+  const ts = readers.timestamp(tsRaw);
   const tsProblem = describeProblem('timestamp', tsRaw, ts, 'timestamp');
   if (tsProblem) issues.push(tsProblem);
 
@@ -78,23 +90,31 @@ export function checkTrade(raw: RawTrade, optionalFields: readonly CanonicalFiel
   if (symbolText === '') issues.push({ code: 'MISSING_FIELD', field: 'symbol', message: 'symbol is missing' });
 
   const sideRaw = f.side ?? '';
-  const side = parseSide(sideRaw);
+  const side = readers.side(sideRaw);
   const sideProblem = describeProblem('side', sideRaw, side, 'side');
   if (sideProblem) issues.push(sideProblem);
 
-  const quantity = positive('quantity', f.quantity ?? '', issues);
-  const price = positive('price', f.price ?? '', issues);
+  const quantity = positive('quantity', f.quantity ?? '', readers, issues);
+  const price = positive('price', f.price ?? '', readers, issues);
+
+  let notional: number | null = null;
+  const notionalRaw = (f.notional ?? '').trim();
+  if (notionalRaw !== '') {
+    const parsed = readers.number(notionalRaw);
+    if (parsed.ok) notional = parsed.value;
+    else issues.push({ code: 'INCONSISTENT_NOTIONAL', field: 'notional', message: `notional ${show(notionalRaw)} is not a number` });
+  }
 
   if (raw.duplicateOf !== undefined) {
-    issues.push({
-      code: 'DUPLICATE_TRADE_ID',
-      field: 'trade_id',
-      message: `trade_id ${show(tradeIdText)} repeats row ${raw.duplicateOf}`,
-    });
+    issues.push({ code: 'DUPLICATE_TRADE_ID', field: 'trade_id', message: `trade_id ${show(tradeIdText)} repeats row ${raw.duplicateOf}` });
+  }
+  if (raw.duplicateRowOf !== undefined) {
+    issues.push({ code: 'DUPLICATE_ROW', message: `the row repeats row ${raw.duplicateRowOf} exactly` });
   }
 
   const optional: Partial<Record<CanonicalField, string | null>> = {};
   for (const name of optionalFields) {
+    if (name === 'notional') continue;
     const v = (f[name] ?? '').trim();
     optional[name] = v === '' ? null : v;
   }
@@ -108,6 +128,7 @@ export function checkTrade(raw: RawTrade, optionalFields: readonly CanonicalFiel
     side: side.ok ? side.value : null,
     quantity,
     price,
+    notional,
     optional,
     issues,
     scorable: timestampMs !== null && symbolText !== '' && quantity !== null && quantity > 0 && price !== null && price > 0,

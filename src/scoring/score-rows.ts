@@ -3,7 +3,10 @@ import { optionalFieldsOf } from '../chunks/chunk-format.js';
 import type { DayContext } from '../features/day-context.js';
 import { FEATURE_COUNT, FEATURE_NAMES, describeFeature, writeFeatures, type FeatureInput } from '../features/trade-features.js';
 import { scoreWithModel, type AnomalyModel } from '../model/anomaly-model.js';
+import { fieldReaders } from '../parse/field-readers.js';
+import { applyFileRules, fileRuleContext } from '../quality/file-rules.js';
 import { checkTrade, type CheckedTrade } from '../quality/trade-checks.js';
+import { policyOf, type TradeSchema } from '../schema/schema-settings.js';
 import type { CanonicalField } from '../schema/trade-schema.js';
 
 /**
@@ -39,17 +42,61 @@ function modelReasons(z: Float64Array, offset: number, input: FeatureInput, ctx:
   };
 }
 
-export function scoreRows(rows: RawChunkRow[], present: readonly CanonicalField[], ctx: DayContext, model: AnomalyModel): ScoredBatch {
-  const optional = optionalFieldsOf(present);
-  const checked: CheckedTrade[] = rows.map((r) => checkTrade(r, optional));
+/** How a file's rows are read: the parts of the manifest (or of a scan) that scoring needs. */
+export interface FileShape {
+  present: readonly CanonicalField[];
+  hasTradeIds: boolean;
+  schema: TradeSchema;
+}
+
+/**
+ * The values the model scores a checked row with, by the cleaning policy: undefined when the row
+ * is only flagged. A rule whose policy is flag_only keeps the row out, unless its policy imputes a
+ * missing or unusable price or quantity with the symbol's median of the day.
+ */
+function modelInput(t: CheckedTrade, refPrice: number | null, schema: TradeSchema, ctx: DayContext): { input: FeatureInput; imputed: string[] } | undefined {
+  const imputed: string[] = [];
+  let price = t.price !== null && t.price > 0 ? t.price : null;
+  let quantity = t.quantity !== null && t.quantity > 0 ? t.quantity : null;
+  const sym = t.symbol === null ? undefined : ctx.symbols[t.symbol];
+  for (const issue of t.issues) {
+    const policy = policyOf(schema, issue.code);
+    if (policy.action === 'score') continue;
+    const canImpute = policy.impute === 'symbol_median' && sym !== undefined && (issue.field === 'price' || issue.field === 'quantity');
+    if (!canImpute) return undefined;
+    if (issue.field === 'price' && price === null) {
+      price = sym.medianPrice;
+      imputed.push(`price imputed with the symbol's median ${Number(sym.medianPrice.toPrecision(6))}`);
+    }
+    if (issue.field === 'quantity' && quantity === null) {
+      quantity = sym.medianQuantity;
+      imputed.push(`quantity imputed with the symbol's median ${Number(sym.medianQuantity.toPrecision(6))}`);
+    }
+  }
+  if (t.symbol === null || t.timestampMs === null || price === null || quantity === null) return undefined;
+  return { input: { symbol: t.symbol, timestampMs: t.timestampMs, price, quantity, refPrice }, imputed };
+}
+
+export function scoreRows(rows: RawChunkRow[], shape: FileShape, ctx: DayContext, model: AnomalyModel): ScoredBatch {
+  const optional = optionalFieldsOf(shape.present);
+  const readers = fieldReaders(shape.schema);
+  const rules = fileRuleContext(shape.schema, ctx.day);
+  const checked: CheckedTrade[] = rows.map((r) => {
+    const t = checkTrade(r, optional, readers, shape.hasTradeIds);
+    applyFileRules(t, rules);
+    t.issues = t.issues.filter((issue) => policyOf(shape.schema, issue.code).action !== 'ignore');
+    return t;
+  });
   const features = new Float64Array(rows.length * FEATURE_COUNT);
   const inputs: (FeatureInput | null)[] = new Array(rows.length).fill(null);
+  const imputations: string[][] = new Array(rows.length);
   const scorableIndex: number[] = [];
   checked.forEach((t, i) => {
-    if (!t.scorable) return;
-    const input: FeatureInput = { symbol: t.symbol!, timestampMs: t.timestampMs!, price: t.price!, quantity: t.quantity!, refPrice: rows[i].refPrice };
-    if (writeFeatures(input, ctx, features, scorableIndex.length * FEATURE_COUNT)) {
-      inputs[i] = input;
+    const m = modelInput(t, rows[i].refPrice, shape.schema, ctx);
+    if (!m) return;
+    if (writeFeatures(m.input, ctx, features, scorableIndex.length * FEATURE_COUNT)) {
+      inputs[i] = m.input;
+      imputations[i] = m.imputed;
       scorableIndex.push(i);
     }
   });
@@ -68,7 +115,7 @@ export function scoreRows(rows: RawChunkRow[], present: readonly CanonicalField[
   const out: ScoredRow[] = checked.map((t, i) => {
     const score = Number.isNaN(scoreOf[i]) ? null : scoreOf[i];
     const qualityCodes = [...new Set(t.issues.map((x) => x.code))];
-    const reasonText = t.issues.map((x) => x.message);
+    const reasonText = [...t.issues.map((x) => x.message), ...(imputations[i] ?? [])];
     const reasonCodes: string[] = [...qualityCodes];
     if (score !== null && score >= model.threshold) {
       const why = modelReasons(z, slotOf[i] * FEATURE_COUNT, inputs[i]!, ctx);
@@ -89,7 +136,9 @@ export function scoreRows(rows: RawChunkRow[], present: readonly CanonicalField[
       side: t.side,
       quantity: t.quantity,
       price: t.price,
+      notional: t.notional,
       optional: t.optional,
+      extras: rows[i].extras,
       score,
       isAnomaly,
       reasons: reasonText.join('; '),

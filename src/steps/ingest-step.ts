@@ -5,7 +5,8 @@ import { readCurrentModelVersion, ModelNotFoundError } from '../model/model-stor
 import { chunkKey, manifestKeyOf, type ChunkRef, type ExecutionInput, type Manifest } from '../pipeline/manifest.js';
 import { deriveRunId } from '../pipeline/run-id.js';
 import { createdObjects, type CreatedObject } from '../pipeline/s3-event.js';
-import { EmptyFileError, TradeFileScanner } from '../pipeline/trade-file-scanner.js';
+import { EmptyFileError, TradeFileScanner, UnreadableFileError } from '../pipeline/trade-file-scanner.js';
+import type { TradeSchema } from '../schema/schema-settings.js';
 import type { AlertSink } from '../ports/alert-sink.js';
 import type { ExecutionStarter } from '../ports/execution-starter.js';
 import { getJson, putJson, type ObjectStore } from '../ports/object-store.js';
@@ -22,6 +23,8 @@ export const REJECTED_PREFIX = 'rejected/';
 
 export interface IngestDeps {
   storeFor(bucket: string): ObjectStore;
+  /** How the stage's files are read (default: the default schema). */
+  schema?: TradeSchema;
   alerts: AlertSink;
   executions: ExecutionStarter;
   stage: string;
@@ -36,7 +39,7 @@ export type IngestOutcome =
 
 /** Files the pipeline can never read as trades; anything else that goes wrong is retried. */
 function rejectionReason(e: unknown): string | undefined {
-  if (e instanceof SchemaMismatchError || e instanceof EmptyFileError || e instanceof NoDataRowsError) return e.message;
+  if (e instanceof SchemaMismatchError || e instanceof EmptyFileError || e instanceof UnreadableFileError || e instanceof NoDataRowsError) return e.message;
   return undefined;
 }
 
@@ -73,13 +76,13 @@ export async function ingestObject(obj: CreatedObject, deps: IngestDeps): Promis
   }
 
   const file = `s3://${obj.bucket}/${obj.key}`;
-  const scanner = new TradeFileScanner(file);
+  const scanner = new TradeFileScanner(file, { schema: deps.schema });
   const chunks: ChunkRef[] = [];
   let pending: RawChunkRow[] = [];
   const flush = async (): Promise<void> => {
     const index = chunks.length;
     const key = chunkKey(runId, index);
-    await store.put(key, encodeRawChunk(pending, scanner.layout!.present), 'application/vnd.apache.arrow.stream');
+    await store.put(key, encodeRawChunk(pending, scanner.layout!.present, scanner.layout!.extra.length), 'application/vnd.apache.arrow.stream');
     chunks.push({ index, key, rows: pending.length });
     pending = [];
   };
@@ -113,6 +116,8 @@ export async function ingestObject(obj: CreatedObject, deps: IngestDeps): Promis
     createdAt: new Date().toISOString(),
     present: scanner.layout!.present,
     header: scanner.layout!.header,
+    extra: scanner.layout!.extra,
+    schema: scanner.schema,
     rows: scanner.rows,
     chunkRows: deps.chunkRows,
     chunks,

@@ -24,13 +24,15 @@ export async function scoreChunk(input: ScoreTaskInput, deps: ScoreDeps): Promis
     deps.models.get(store, manifest.modelVersion),
     store.get(input.chunk.key),
   ]);
-  const rows = decodeRawChunk(chunkBytes, manifest.present);
+  const rows = decodeRawChunk(chunkBytes, manifest.present, manifest.extra.length);
   if (rows.length !== input.chunk.rows) {
     throw new Error(`chunk ${input.chunk.key} holds ${rows.length} rows, the manifest says ${input.chunk.rows}`);
   }
-  const result = scoreRows(rows, manifest.present, context, model);
+  const shape = { present: manifest.present, hasTradeIds: manifest.present.includes('trade_id'), schema: manifest.schema };
+  const result = scoreRows(rows, shape, context, model);
   const scoredKey = scoredChunkKey(input.runId, input.chunk.index);
-  await store.put(scoredKey, encodeScoredChunk(result.rows, manifest.present), 'application/vnd.apache.arrow.stream');
+  const extraNames = manifest.extra.map((x) => x.name);
+  await store.put(scoredKey, encodeScoredChunk(result.rows, manifest.present, extraNames), 'application/vnd.apache.arrow.stream');
   return {
     index: input.chunk.index,
     scoredKey,

@@ -170,34 +170,34 @@ describe('raw chunks', () => {
     {
       sourceRow: 1,
       fields: { trade_id: 'T1', timestamp: '2026-03-02T10:00:00Z', symbol: 'ACME', side: 'BUY', quantity: '100', price: '10.5', venue: 'XLON' },
+      extras: ['a', null],
       refPrice: null,
     },
     {
       sourceRow: 2,
       fields: { trade_id: 'T1', timestamp: '2026-03-02T10:00:01Z', symbol: 'ACME', side: 'S', quantity: '', price: 'abc' },
+      extras: ['', 'b, "c"'],
       refPrice: 10.5,
       duplicateOf: 1,
+      duplicateRowOf: 1,
     },
     {
       sourceRow: 5,
       fields: { trade_id: 'T3', symbol: 'ÉTÉ "quoted", comma', venue: '' },
       csvIssue: 'row has 4 fields, expected 7',
+      extras: [null, null],
       refPrice: 10.25,
     },
   ];
 
-  it('round-trips rows: fields (absent, empty and odd text), csvIssue, duplicateOf and refPrice', () => {
-    const decoded = decodeRawChunk(encodeRawChunk(rows, present), present);
+  it('round-trips rows: fields (absent, empty and odd text), extra columns, csvIssue, duplicates and refPrice', () => {
+    const decoded = decodeRawChunk(encodeRawChunk(rows, present, 2), present, 2);
 
-    expect(decoded).toEqual([
-      { ...rows[0], csvIssue: undefined, duplicateOf: undefined },
-      { ...rows[1], csvIssue: undefined },
-      { ...rows[2], duplicateOf: undefined },
-    ]);
+    expect(decoded).toEqual(rows);
   });
 
   it('keeps an absent field absent and an empty one empty', () => {
-    const [, second, third] = decodeRawChunk(encodeRawChunk(rows, present), present);
+    const [, second, third] = decodeRawChunk(encodeRawChunk(rows, present, 2), present, 2);
 
     expect('venue' in second.fields).toBe(false);
     expect(second.fields.quantity).toBe('');
@@ -220,7 +220,9 @@ describe('scored chunks', () => {
       side: 'BUY',
       quantity: 100,
       price: 10.5,
+      notional: null,
       optional: { venue: 'XLON', currency: 'GBP' },
+      extras: [],
       score: 0.42,
       isAnomaly: false,
       reasons: '',
@@ -234,7 +236,9 @@ describe('scored chunks', () => {
       side: null,
       quantity: null,
       price: -3,
+      notional: null,
       optional: {},
+      extras: [],
       score: null,
       isAnomaly: true,
       reasons: 'price -3 is not positive',

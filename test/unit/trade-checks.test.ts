@@ -37,6 +37,7 @@ describe('checkTrade on a good row', () => {
       side: 'SELL',
       quantity: 300,
       price: 101.25,
+      notional: null,
       optional: {},
       issues: [],
       scorable: true,

@@ -6,7 +6,7 @@ import { loadModelFromDir } from '../../model/model-store.js';
 import { trainFromSources } from '../../model/train-model.js';
 import { scoreFileInProcess } from '../../scoring/score-file.js';
 import { CliError, EXIT, percent, type CliOutput } from '../cli-output.js';
-import { ensureReadable } from './train-command.js';
+import { ensureReadable, loadSchemaOption } from './train-command.js';
 
 export interface EvaluateArgs {
   file: string;
@@ -14,6 +14,7 @@ export interface EvaluateArgs {
   labelColumn?: string;
   model?: string;
   out?: string;
+  schema?: string;
 }
 
 /** Joins flagged rows with labels by source_row. Rule-flagged rows rank above every model score. */
@@ -38,12 +39,13 @@ export async function evaluateCommand(args: EvaluateArgs, out: CliOutput): Promi
   if (!args.labels) throw new CliError('evaluate needs --labels FILE', EXIT.USAGE);
   await ensureReadable(args.file);
   await ensureReadable(args.labels);
+  const schema = await loadSchemaOption(args.schema);
   const model = args.model
     ? await loadModelFromDir(args.model)
-    : await trainFromSources([{ name: args.file, open: () => createReadStream(args.file) }]);
+    : await trainFromSources([{ name: args.file, open: () => createReadStream(args.file) }], { schema });
   if (!args.model) out.say('no --model given: fitted a model on the file itself');
   const labels = await readLabels(args.labels);
-  const scored = await scoreFileInProcess(createReadStream(args.file), args.file, model);
+  const scored = await scoreFileInProcess(createReadStream(args.file), args.file, model, schema);
   const metrics = detectionMetrics(predictionsFrom(scored.rows, labels));
   printMetrics(metrics, out);
   if (args.out) await writeFile(args.out, JSON.stringify({ file: args.file, modelVersion: model.version, metrics }, null, 2));

@@ -1,11 +1,17 @@
 import { createReadStream } from 'node:fs';
 import { mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import { TradeFileScanner } from '../../pipeline/trade-file-scanner.js';
-import { checkTrade } from '../../quality/trade-checks.js';
-import { CANONICAL_FIELDS, type CanonicalField } from '../../schema/trade-schema.js';
-import type { CliOutput } from '../cli-output.js';
-import { ensureReadable, rejectSchemaOption } from './train-command.js';
+import { optionalFieldsOf, type RawChunkRow } from '../../chunks/chunk-format.js';
+import { ExploreAccumulator, type ExploreLayout, type ExploreSummary } from '../../explore/explore-summary.js';
+import { formatNumber } from '../../explore/format.js';
+import { renderExploreReport } from '../../explore/report-html.js';
+import { EmptyFileError, TradeFileScanner, UnreadableFileError } from '../../pipeline/trade-file-scanner.js';
+import { applyFileRules, fileRuleContext, type FileRuleContext } from '../../quality/file-rules.js';
+import { checkTrade, type CheckedTrade } from '../../quality/trade-checks.js';
+import { policyOf } from '../../schema/schema-settings.js';
+import { SchemaMismatchError } from '../../schema/trade-schema.js';
+import { CliError, EXIT, type CliOutput } from '../cli-output.js';
+import { ensureReadable, loadSchemaOption } from './train-command.js';
 
 export interface ExploreArgs {
   file: string;
@@ -13,65 +19,108 @@ export interface ExploreArgs {
   schema?: string;
 }
 
-interface NumericStats {
-  count: number;
-  min: number;
-  max: number;
-  mean: number;
+/** What `explore --json` prints: where the files went, the file facts and the quality findings. */
+export interface ExploreResult {
+  summaryPath: string;
+  reportPath: string;
+  durationMs: number;
+  facts: ExploreSummary['facts'];
+  quality: ExploreSummary['quality'];
 }
 
-/** A first look at a file: per-column counts, number ranges, symbols and data-quality findings (summary.json). */
-export async function exploreCommand(args: ExploreArgs, out: CliOutput): Promise<object> {
-  rejectSchemaOption(args.schema);
+const PROGRESS_EVERY = 100_000;
+const ONE_PASS_NOTE =
+  "the OUTSIDE_TRADING_DAY rule is not applied: the file's trading day is the date most of its trades fall on, known only after the whole file (the pipeline applies it); the dates the rows fall on are listed instead";
+
+/** The layout the scanner found, once it has read the header. */
+type ScannerLayout = NonNullable<TradeFileScanner['layout']>;
+
+/**
+ * The one place explore applies the data-quality rules: the row rules as the pipeline reads the
+ * row (schema-aware), then the file rules that one pass can apply. The trading-day rule is left
+ * out: the file's trading day is the date most of its trades fall on, known only at the end.
+ */
+function checkRow(row: RawChunkRow, scanner: TradeFileScanner, rules: FileRuleContext): CheckedTrade {
+  const t = checkTrade(row, optionalFieldsOf(scanner.layout!.present), scanner.readers, scanner.hasTradeIds);
+  applyFileRules(t, rules);
+  // As the pipeline does: a rule the schema switches off is not a finding.
+  t.issues = t.issues.filter((issue) => policyOf(scanner.schema, issue.code).action !== 'ignore');
+  return t;
+}
+
+/**
+ * The full raw record of a row (every column, in header order): the scanner keeps it when asked
+ * (keepRecords). Without it the record is rebuilt from the canonical fields, the other columns
+ * unknown, which is why the accumulator is told which columns it may profile.
+ */
+function recordOf(row: RawChunkRow, layout: ScannerLayout): readonly (string | undefined)[] {
+  if (row.record) return row.record;
+  const rebuilt: (string | undefined)[] = new Array(layout.header.length);
+  for (const f of layout.present) rebuilt[layout.index[f]!] = row.fields[f];
+  return rebuilt;
+}
+
+function carriesFullRecords(row: RawChunkRow): boolean {
+  return Array.isArray(row.record);
+}
+
+function startAccumulator(file: string, layout: ScannerLayout, firstRow: RawChunkRow | undefined): ExploreAccumulator {
+  const explore: ExploreLayout = { header: layout.header, index: layout.index, present: layout.present };
+  const full = firstRow === undefined || carriesFullRecords(firstRow);
+  return new ExploreAccumulator(explore, {
+    source: file,
+    profiledColumns: full ? undefined : layout.present.map((f) => layout.index[f]!).sort((a, b) => a - b),
+    notProfiledReason: full ? undefined : 'this version of the file scanner passes on the canonical columns only',
+    notes: [ONE_PASS_NOTE],
+  });
+}
+
+/**
+ * `trade-anomaly explore FILE --out DIR`: one streaming pass over a trade file that answers "what is
+ * in it, and what is wrong with it?" in DIR/summary.json and a self-contained DIR/report.html.
+ */
+export async function exploreCommand(args: ExploreArgs, out: CliOutput): Promise<ExploreResult> {
   await ensureReadable(args.file);
-  const scanner = new TradeFileScanner(args.file);
-  const missing: Partial<Record<CanonicalField, number>> = {};
-  const numbers: Record<'price' | 'quantity', NumericStats> = {
-    price: { count: 0, min: Infinity, max: -Infinity, mean: 0 },
-    quantity: { count: 0, min: Infinity, max: -Infinity, mean: 0 },
-  };
-  const issues: Record<string, number> = {};
-  const symbols = new Map<string, number>();
-  let first: number | null = null;
-  let last: number | null = null;
-  for await (const batch of scanner.scan(createReadStream(args.file))) {
-    for (const row of batch) {
-      const t = checkTrade(row, []);
-      for (const f of scanner.layout!.present) if ((row.fields[f] ?? '').trim() === '') missing[f] = (missing[f] ?? 0) + 1;
-      for (const i of t.issues) issues[i.code] = (issues[i.code] ?? 0) + 1;
-      for (const [name, v] of [['price', t.price], ['quantity', t.quantity]] as const) {
-        if (v === null) continue;
-        const s = numbers[name];
-        s.count++;
-        s.min = Math.min(s.min, v);
-        s.max = Math.max(s.max, v);
-        s.mean += (v - s.mean) / s.count;
-      }
-      if (t.symbol) symbols.set(t.symbol, (symbols.get(t.symbol) ?? 0) + 1);
-      if (t.timestampMs !== null) {
-        first = first === null ? t.timestampMs : Math.min(first, t.timestampMs);
-        last = last === null ? t.timestampMs : Math.max(last, t.timestampMs);
-      }
+  const schema = await loadSchemaOption(args.schema);
+  const started = Date.now();
+  const scanner = new TradeFileScanner(args.file, { schema, keepRecords: true });
+  const rules = fileRuleContext(scanner.schema, null);
+  let acc: ExploreAccumulator | undefined;
+  try {
+    for await (const batch of scanner.scan(createReadStream(args.file))) {
+      const layout = scanner.layout!;
+      acc ??= startAccumulator(args.file, layout, batch[0]);
+      for (const row of batch) acc.add(recordOf(row, layout), checkRow(row, scanner, rules));
+      if (scanner.rows % PROGRESS_EVERY < batch.length) out.progress(`explored ${formatNumber(scanner.rows)} rows...`);
     }
+  } catch (e: unknown) {
+    out.endProgress();
+    if (e instanceof SchemaMismatchError || e instanceof EmptyFileError || e instanceof UnreadableFileError) {
+      throw new CliError(e.message, EXIT.REJECTED, e instanceof SchemaMismatchError ? 'map the columns with --schema FILE (see schemas/)' : undefined);
+    }
+    throw e;
   }
-  const summary = {
-    file: args.file,
-    rows: scanner.rows,
-    columns: scanner.layout!.header,
-    canonicalFieldsPresent: scanner.layout!.present,
-    canonicalFieldsAbsent: CANONICAL_FIELDS.filter((f) => !scanner.layout!.present.includes(f)),
-    missingByField: missing,
-    numbers,
-    timeRange: { first: first === null ? null : new Date(first).toISOString(), last: last === null ? null : new Date(last).toISOString() },
-    symbols: { distinct: symbols.size, busiest: [...symbols].sort((a, b) => b[1] - a[1]).slice(0, 20).map(([symbol, trades]) => ({ symbol, trades })) },
-    qualityIssues: issues,
-  };
+  out.endProgress();
+  // A file with a header and no data rows still has facts worth reporting.
+  acc ??= startAccumulator(args.file, scanner.layout!, undefined);
+  const summary = acc.finish();
+
   await mkdir(args.out, { recursive: true });
-  const file = path.join(args.out, 'summary.json');
-  await writeFile(file, JSON.stringify(summary, null, 2));
-  out.say(`${args.file}: ${summary.rows} rows, ${symbols.size} symbols, ${first === null ? 'no valid timestamps' : `${summary.timeRange.first} to ${summary.timeRange.last}`}`);
-  out.say(`data-quality findings: ${Object.entries(issues).map(([k, v]) => `${k} ${v}`).join(', ') || 'none'}`);
-  out.say(`wrote ${file}`);
-  out.result(summary);
-  return summary;
+  const summaryPath = path.join(args.out, 'summary.json');
+  const reportPath = path.join(args.out, 'report.html');
+  await writeFile(summaryPath, `${JSON.stringify(summary, null, 2)}\n`);
+  await writeFile(reportPath, renderExploreReport(summary));
+  const durationMs = Date.now() - started;
+
+  const f = summary.facts;
+  const q = summary.quality;
+  out.say(`${args.file}: ${formatNumber(f.rows)} rows, ${f.columns} columns, ${f.distinctSymbolsExact ? '' : '>= '}${formatNumber(f.distinctSymbols)} symbols`);
+  out.say(`time range: ${f.timeRange ? `${f.timeRange.first} to ${f.timeRange.last}` : 'no parsable timestamp'}`);
+  out.say(
+    `data-quality findings: ${q.findings.length ? `${formatNumber(q.rowsWithFindings)} rows (${q.findings.map((x) => `${x.code} ${formatNumber(x.count)}`).join(', ')})` : 'none'}`,
+  );
+  out.say(`wrote ${summaryPath} and ${reportPath} in ${(durationMs / 1000).toFixed(1)} s`);
+  const result: ExploreResult = { summaryPath, reportPath, durationMs, facts: f, quality: q };
+  out.result(result);
+  return result;
 }

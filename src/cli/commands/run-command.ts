@@ -1,6 +1,6 @@
 import { runLocal, type LocalRunResult } from '../../local/local-run.js';
 import { CliError, EXIT, type CliOutput } from '../cli-output.js';
-import { ensureReadable, rejectSchemaOption } from './train-command.js';
+import { ensureReadable, loadSchemaOption } from './train-command.js';
 
 export interface RunArgs {
   file: string;
@@ -12,10 +12,11 @@ export interface RunArgs {
 }
 
 export async function runCommand(args: RunArgs, out: CliOutput): Promise<LocalRunResult> {
-  rejectSchemaOption(args.schema);
+  const schema = await loadSchemaOption(args.schema);
   await ensureReadable(args.file);
   const result = await runLocal({
     file: args.file,
+    schema,
     outDir: args.out,
     modelDir: args.model,
     chunkRows: args.chunkRows,

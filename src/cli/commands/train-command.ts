@@ -5,6 +5,7 @@ import { S3ObjectStore } from '../../adapters/s3-object-store.js';
 import type { AnomalyModel } from '../../model/anomaly-model.js';
 import { saveModelToDir, saveModelToStore } from '../../model/model-store.js';
 import { trainFromSources } from '../../model/train-model.js';
+import { loadSchemaFile, SchemaFileError, type TradeSchema } from '../../schema/schema-settings.js';
 import { CliError, EXIT, type CliOutput } from '../cli-output.js';
 
 export interface TrainArgs {
@@ -25,8 +26,15 @@ export async function ensureReadable(file: string): Promise<void> {
   }
 }
 
-export function rejectSchemaOption(schema: string | undefined): void {
-  if (schema) throw new CliError(`--schema ${schema}: column mapping files are not supported yet; name the columns ${'trade_id,timestamp,symbol,side,quantity,price'}`, EXIT.USAGE);
+/** Loads --schema FILE; a bad schema file is a usage error naming the file and every problem. */
+export async function loadSchemaOption(schema: string | undefined): Promise<TradeSchema | undefined> {
+  if (!schema) return undefined;
+  try {
+    return await loadSchemaFile(schema);
+  } catch (e: unknown) {
+    if (e instanceof SchemaFileError) throw new CliError(e.message, EXIT.USAGE, 'see schemas/ for examples');
+    throw e;
+  }
 }
 
 /** Where a model goes: a local folder, or the pipeline's bucket (s3://BUCKET or s3://BUCKET/models). */
@@ -43,7 +51,7 @@ async function saveModel(model: AnomalyModel, out: string): Promise<string> {
 }
 
 export async function trainCommand(args: TrainArgs, out: CliOutput): Promise<AnomalyModel> {
-  rejectSchemaOption(args.schema);
+  const schema = await loadSchemaOption(args.schema);
   for (const f of args.files) await ensureReadable(f);
   out.progress(`training on ${args.files.length} file(s)...`);
   const started = Date.now();
@@ -52,6 +60,7 @@ export async function trainCommand(args: TrainArgs, out: CliOutput): Promise<Ano
     {
       forest: { trees: args.trees, sampleSize: args.sampleSize, seed: args.seed },
       contamination: args.contamination,
+      schema,
     },
   );
   const where = await saveModel(model, args.out);
@@ -60,4 +69,9 @@ export async function trainCommand(args: TrainArgs, out: CliOutput): Promise<Ano
   out.say(`threshold ${model.threshold.toFixed(3)} (flags ${(model.contamination * 100).toFixed(2)}% of training rows); saved to ${where}`);
   out.result({ version: model.version, threshold: model.threshold, contamination: model.contamination, params: model.params, training: model.training, savedTo: where });
   return model;
+}
+
+/** @deprecated explore is being moved to loadSchemaOption; kept until then. */
+export function rejectSchemaOption(schema: string | undefined): void {
+  if (schema) throw new CliError(`--schema ${schema}: not supported by this command yet`, EXIT.USAGE);
 }
