@@ -33,6 +33,7 @@ section { background: #fff; border: 1px solid #e1e4e8; border-radius: 6px; paddi
 h2 { font-size: 18px; margin: 4px 0 10px; color: #1f3a5f; }
 h3 { font-size: 15px; margin: 14px 0 6px; }
 p.note { color: #555; font-size: 13px; margin: 6px 0; }
+span.note { color: #777; font-style: italic; }
 table { border-collapse: collapse; font-size: 13px; margin: 6px 0; }
 th, td { padding: 3px 8px; border-bottom: 1px solid #eee; text-align: left; vertical-align: top; }
 th { background: #f0f2f5; font-weight: 600; white-space: nowrap; }
@@ -126,6 +127,14 @@ function distinctText(c: ColumnSummary): string {
   return `${c.distinctExact ? '' : '≥ '}${formatNumber(c.distinct)}`;
 }
 
+/** The values that repeat, most frequent first; a column of unique values (trade_id) says so instead of listing five of them. */
+function topValuesText(c: ColumnSummary): string {
+  if (!c.distinctExact) return '<span class="note">too many distinct values to count repeats</span>';
+  const repeated = c.topValues.filter((t) => t.count > 1);
+  if (repeated.length === 0) return c.distinct > 0 ? '<span class="note">no value repeats</span>' : '';
+  return repeated.map((t) => `<code>${esc(t.value)}</code> ${formatNumber(t.count)}`).join(', ');
+}
+
 function columnsSection(s: ExploreSummary): string {
   const cols = s.columns;
   const missingChart = barChart({
@@ -140,7 +149,7 @@ function columnsSection(s: ExploreSummary): string {
     `<div class="scroll"><table><thead><tr>${th('column')}${th('canonical field')}${th('kind')}${th('values', true)}${th('missing', true)}${th('distinct', true)}${th('most common values')}</tr></thead><tbody>` +
     cols
       .map((c) => {
-        const top = c.topValues.length ? c.topValues.map((t) => `<code>${esc(t.value)}</code> ${formatNumber(t.count)}`).join(', ') : c.distinctExact ? '' : '(too many distinct values to count)';
+        const top = topValuesText(c);
         return `<tr>${td(`<b>${esc(c.name)}</b>`)}${td(esc(c.canonical ?? '–'))}${td(esc(c.kind))}${td(formatNumber(c.count - c.missing), true)}${td(`${formatNumber(c.missing)} (${formatPercent(c.missing, c.count)})`, true)}${td(distinctText(c), true)}${td(top)}</tr>`;
       })
       .join('') +
@@ -160,6 +169,13 @@ function columnsSection(s: ExploreSummary): string {
   return `<section id="columns"><h2>Columns</h2>${missingChart}${overview}${numbers}<p class="note">Distinct values are counted exactly up to ${formatNumber(s.method.distinctCap)} per column; "≥" marks a lower bound.</p></section>`;
 }
 
+/** A day's range beyond this share of VWAP is marked: liquid symbols move a few percent, a fat finger thousands. */
+const WIDE_RANGE_PCT = 50;
+
+function rangeText(pct: number | null): string {
+  return pct !== null && pct > WIDE_RANGE_PCT ? `<span class="bad">${formatNumber(pct, 3)}</span>` : formatNumber(pct, 3);
+}
+
 function symbolsSection(s: ExploreSummary): string {
   const list = s.symbols.list;
   if (list.length === 0) return `<section id="symbols"><h2>Symbols</h2><p>No symbol in the file.</p></section>`;
@@ -176,7 +192,7 @@ function symbolsSection(s: ExploreSummary): string {
     shown
       .map(
         (x) =>
-          `<tr>${td(`<b>${esc(x.symbol)}</b>`)}${td(formatNumber(x.trades), true)}${td(formatNumber(x.validTrades), true)}${td(formatNumber(x.vwap, 6), true)}${td(formatNumber(x.minPrice, 6), true)}${td(formatNumber(x.maxPrice, 6), true)}${td(formatNumber(x.rangePct, 3), true)}${td(formatNumber(x.spreadPct, 3), true)}${td(formatNumber(x.buys), true)}${td(formatNumber(x.sells), true)}${td(formatNumber(x.notional, 4), true)}</tr>`,
+          `<tr>${td(`<b>${esc(x.symbol)}</b>`)}${td(formatNumber(x.trades), true)}${td(formatNumber(x.validTrades), true)}${td(formatNumber(x.vwap, 6), true)}${td(formatNumber(x.minPrice, 6), true)}${td(formatNumber(x.maxPrice, 6), true)}${td(rangeText(x.rangePct), true)}${td(formatNumber(x.spreadPct, 3), true)}${td(formatNumber(x.buys), true)}${td(formatNumber(x.sells), true)}${td(formatNumber(x.notional, 4), true)}</tr>`,
       )
       .join('') +
     `</tbody></table></div>`;

@@ -99,6 +99,30 @@ function xAxis(box: Box, width: number, height: number, ticks: { x: number; labe
 
 const r1 = (x: number) => Math.round(x * 10) / 10;
 
+/** Shortest bar drawn for a non-zero count, so a single trade stays visible beside thousands. */
+const MIN_BAR = 3;
+const OUTLIER_LABELS = 16;
+
+/**
+ * Bins worth pointing at: non-empty, too short to read, and with empty neighbours (two bins either
+ * side), which is what a lone fat-finger price or an off-hours trade looks like. At most 16.
+ */
+export function isolatedBins(counts: readonly number[], top: number, plotH: number): number[] {
+  const out: number[] = [];
+  for (let i = 0; i < counts.length && out.length < OUTLIER_LABELS; i++) {
+    if (counts[i] === 0 || (counts[i] / top) * plotH >= 12) continue;
+    let alone = true;
+    for (let d = -2; d <= 2 && alone; d++) if (d !== 0 && (counts[i + d] ?? 0) > 0) alone = false;
+    if (alone) out.push(i);
+  }
+  return out;
+}
+
+/** The count written above a lone bar, in the colour of a warning. */
+function outlierLabel(x: number, yTop: number, count: number): string {
+  return `<text x="${r1(x)}" y="${r1(yTop - 4)}" text-anchor="middle" font-size="10" font-weight="600" fill="#b71c1c">${esc(formatCompact(count))}</text>`;
+}
+
 /**
  * Horizontal bars, one per label, longest value first as given; each bar ends in its value.
  * @param o.valueLabel the value axis's label (what the bars measure)
@@ -164,13 +188,17 @@ export function histogramChart(o: {
   const sx = (v: number) => r1(box.left + ((v - x0) / (x1 - x0)) * plotW);
   let s = open(width, height, o.title, o.description) + yAxis(box, width, height, ticks, o.yLabel);
   const binPx = plotW / o.counts.length;
+  const barW = Math.max(1, r1(binPx - (binPx > 4 ? 1 : 0)));
   o.counts.forEach((c, i) => {
     if (c === 0) return;
-    const h = Math.max(1, r1((c / top) * plotH));
+    const h = Math.max(MIN_BAR, r1((c / top) * plotH));
     const from = o.lo + i * o.binWidth;
-    s += `<rect x="${sx(from)}" y="${r1(box.top + plotH - h)}" width="${Math.max(1, r1(binPx - (binPx > 4 ? 1 : 0)))}" height="${h}" fill="${o.color ?? BAR_COLOR}">`;
+    s += `<rect x="${sx(from)}" y="${r1(box.top + plotH - h)}" width="${barW}" height="${h}" fill="${o.color ?? BAR_COLOR}">`;
     s += `<title>${esc(`[${formatNumber(from)}, ${formatNumber(from + o.binWidth)}): ${formatNumber(c)}`)}</title></rect>`;
   });
+  for (const i of isolatedBins(o.counts, top, plotH)) {
+    s += outlierLabel(sx(o.lo + i * o.binWidth) + barW / 2, box.top + plotH - MIN_BAR, o.counts[i]);
+  }
   const ticksIn = o.xTicks.filter((t) => t.value >= x0 - 1e-9 && t.value <= x1 + 1e-9).map((t) => ({ x: sx(t.value), label: t.label }));
   s += xAxis(box, width, height, ticksIn, o.xLabel);
   return `${s}</svg>`;
@@ -205,11 +233,14 @@ export function timeOfDayChart(o: { title: string; description?: string; binMinu
       const c = series.counts[i] ?? 0;
       if (c === 0) continue;
       const y0 = box.top + plotH - (base / top) * plotH;
-      const h = Math.max(1, (c / top) * plotH);
+      const h = Math.max(MIN_BAR, (c / top) * plotH);
       s += `<rect x="${r1(box.left + i * binPx)}" y="${r1(y0 - h)}" width="${r1(Math.max(1, binPx - 1))}" height="${r1(h)}" fill="${series.color}">`;
       s += `<title>${esc(`${when}, ${series.name}: ${formatNumber(c)}`)}</title></rect>`;
       base += c;
     }
+  }
+  for (const i of isolatedBins(totals, top, plotH)) {
+    s += outlierLabel(box.left + i * binPx + binPx / 2, box.top + plotH - Math.max(MIN_BAR * o.series.filter((x) => (x.counts[i] ?? 0) > 0).length, (totals[i] / top) * plotH), totals[i]);
   }
   const xTicks = [];
   for (let h = 0; h <= 24; h += 3) xTicks.push({ x: r1(box.left + (h / 24) * plotW), label: clock(h * 60) });

@@ -48,7 +48,15 @@ export async function* maybeGunzip(source: AsyncIterable<Uint8Array>): AsyncGene
         yield* rest;
       })(),
     ).pipe(createGunzip());
-    for await (const chunk of stream) yield chunk as Uint8Array;
+    try {
+      for await (const chunk of stream) yield chunk as Uint8Array;
+    } catch (e: unknown) {
+      // zlib's Z_DATA_ERROR, Z_BUF_ERROR ("unexpected end of file")...: the file itself is bad, for good.
+      if (e instanceof Error && String((e as NodeJS.ErrnoException).code).startsWith('Z_')) {
+        throw new UnreadableFileError(`the gzip data is corrupt or cut short (${e.message})`, { cause: e });
+      }
+      throw e;
+    }
     return;
   }
   yield head;
@@ -131,8 +139,18 @@ export class TradeFileScanner {
    *   fit the schema; UnreadableFileError when the bytes are not UTF-8 text.
    */
   async *scan(source: AsyncIterable<Uint8Array>): AsyncGenerator<RawChunkRow[]> {
-    let width = 0;
     const headerless = !this.schema.header;
+    try {
+      yield* this.records(source, headerless);
+    } catch (e: unknown) {
+      if (e instanceof UnreadableFileError && !e.message.startsWith(this.file)) throw new UnreadableFileError(`${this.file}: ${e.message}`, { cause: e });
+      throw e;
+    }
+    if (!this.layout) throw new EmptyFileError(`${this.file}: the file is empty (no header row)`);
+  }
+
+  private async *records(source: AsyncIterable<Uint8Array>, headerless: boolean): AsyncGenerator<RawChunkRow[]> {
+    let width = 0;
     for await (const batch of readCsvBatches(requireText(maybeGunzip(source), this.file), { delimiter: this.schema.delimiter })) {
       const out: RawChunkRow[] = [];
       for (const record of batch) {
@@ -145,7 +163,6 @@ export class TradeFileScanner {
       }
       if (out.length) yield out;
     }
-    if (!this.layout) throw new EmptyFileError(`${this.file}: the file is empty (no header row)`);
   }
 
   private toRow(record: CsvRecord, width: number): RawChunkRow {
