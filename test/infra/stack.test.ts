@@ -1,5 +1,5 @@
 import { spawn } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -493,7 +493,7 @@ describe.each(STAGES)('stack for %s', (stage) => {
       expect(resourcesAllowed(st, 'states:StartExecution')).toEqual([]);
     });
 
-    it('lets aggregate read runs/ and models/, write results/, reports/ and its staging copy, and alert', () => {
+    it('lets aggregate read runs/ and models/, write results/, reports/ and the run summary under runs/, and alert', () => {
       const s = get(stage);
       const st = statementsOf(s.template, s.ids.aggregateRole);
       expect(objectsAllowed(st, 's3:GetObject')).toEqual(['models/', 'runs/'].map((p) => bucketObjects(s, p)));
@@ -534,6 +534,41 @@ describe('stage config', () => {
     change(dev);
     return { ...stages, dev };
   };
+
+  it('reads a schema file named by the stage (JSON or YAML) into compact JSON for ingest', () => {
+    const config = loadStageConfig(withDev((dev) => (dev.schemaFile = 'schemas/binance-spot-trades.yaml')), 'dev');
+    expect(config.schemaFile).toBe('schemas/binance-spot-trades.yaml');
+    const doc = JSON.parse(config.schemaJson!) as { columns: Record<string, string>; timestamp: { format: string } };
+    expect(doc.columns.quantity).toBe('amount');
+    expect(doc.timestamp.format).toBe('epoch_ms');
+  });
+
+  it.each([
+    ['a missing schema file', 'schemas/nope.yaml', /schemaFile schemas\/nope.yaml: no such file/],
+    ['a YAML list instead of a mapping', '- a\n- b\n', /a schema is a JSON or YAML mapping/],
+    ['text that is not YAML', 'columns: [unclosed\n', /not valid JSON or YAML/],
+    ['a schema too large for a Lambda environment', `quality:\n  knownSymbols: [${Array.from({ length: 600 }, (_, i) => `SYM${i}`).join(', ')}]\n`, /more than the 3000 a Lambda environment can hold/],
+  ])('refuses %s', (_name, fileOrContent, message) => {
+    let file = fileOrContent;
+    if (!fileOrContent.startsWith('schemas/')) {
+      const dir = mkdtempSync(path.join(tmpdir(), 'schema-'));
+      file = path.join(dir, 'schema.yaml');
+      writeFileSync(file, fileOrContent);
+    }
+    const attempt = () => loadStageConfig(withDev((dev) => (dev.schemaFile = file)), 'dev');
+    expect(attempt).toThrow(StageConfigError);
+    expect(attempt).toThrow(message);
+  });
+
+  it('passes the stage schema to ingest as TRADE_SCHEMA', () => {
+    // Bundling is skipped for this synth: only the environment is under test.
+    const app = new App({ context: { ...cdkJson.context, stage: 'dev', 'aws:cdk:bundling-stacks': [] } });
+    const config = loadStageConfig(withDev((dev) => (dev.schemaFile = 'schemas/binance-spot-trades.yaml')), 'dev');
+    const stack = new TradeAnomalyStack(app, 'SchemaStack', { config });
+    const ingestId = stack.getLogicalId(stack.pipeline.ingest.function.node.defaultChild as CfnElement);
+    const env = Template.fromStack(stack).findResources('AWS::Lambda::Function')[ingestId].Properties.Environment.Variables as Record<string, string>;
+    expect(JSON.parse(env.TRADE_SCHEMA)).toEqual(JSON.parse(config.schemaJson!));
+  });
 
   it('loads every stage in cdk.json; only prod retains and versions its data', () => {
     const loaded = STAGES.map((stage) => loadStageConfig(stages, stage));
