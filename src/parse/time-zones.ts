@@ -52,9 +52,11 @@ export function zoneOffsetMs(zone: string, utcMs: number): number {
  */
 export function localToUtc(localAsUtcMs: number, zone: string): number {
   if (zone === 'UTC' || zone === 'Etc/UTC') return localAsUtcMs;
-  const first = localAsUtcMs - zoneOffsetMs(zone, localAsUtcMs);
-  const second = localAsUtcMs - zoneOffsetMs(zone, first);
-  return Math.min(first, second);
+  // The offsets in force half a day before and after: no zone changes twice within 12 hours, so one
+  // of them is right, or both are (an overlap), or neither is (a gap).
+  const candidates = [localAsUtcMs - zoneOffsetMs(zone, localAsUtcMs - HOUR * 12), localAsUtcMs - zoneOffsetMs(zone, localAsUtcMs + HOUR * 12)];
+  const valid = candidates.filter((utc) => utc + zoneOffsetMs(zone, utc) === localAsUtcMs);
+  return Math.min(...(valid.length ? valid : candidates));
 }
 
 /** The wall-clock time in a zone of a UTC instant, as if it were UTC (for date and time-of-day arithmetic). */

@@ -254,7 +254,7 @@ function validateQuality(q: unknown, out: QualitySettings, at: (path: string, me
     if (!isObject(q.policy)) at('quality.policy', 'must map rule codes to { action, impute }');
     else {
       for (const [code, rule] of Object.entries(q.policy)) {
-        if (!(code in QUALITY_CODES)) {
+        if (!Object.hasOwn(QUALITY_CODES, code)) {
           at(`quality.policy.${code}`, `not a rule code (known: ${Object.keys(QUALITY_CODES).join(', ')})`);
           continue;
         }
