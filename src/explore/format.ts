@@ -33,9 +33,13 @@ export function formatCompact(x: number): string {
   return String(Number(x.toPrecision(3)));
 }
 
-/** A share as a percentage with one decimal ('–' when the whole is zero). */
+/** A share as a percentage: one decimal, two below 0.1%, '<0.01%' below that; '–' when the whole is zero. */
 export function formatPercent(part: number, whole: number): string {
-  return whole > 0 ? `${((part / whole) * 100).toFixed(1)}%` : '–';
+  if (!(whole > 0)) return '–';
+  const pct = (part / whole) * 100;
+  // One row in 5,000 must not read as 0.0%: small shares get more digits.
+  if (pct === 0 || pct >= 0.1) return `${pct.toFixed(1)}%`;
+  return pct < 0.01 ? '<0.01%' : `${pct.toFixed(2)}%`;
 }
 
 /** 10^k as an axis label: 0.001, 0.01, 0.1, 1, 10, 100, 1k, ... */

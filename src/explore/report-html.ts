@@ -285,7 +285,8 @@ function timeOfDaySection(s: ExploreSummary): string {
 
 /** The whole report page for a summary. */
 export function renderExploreReport(summary: ExploreSummary): string {
-  const name = summary.facts.file ?? 'trade file';
+  // The file's own name in the title; its full path is in the facts.
+  const name = summary.facts.file?.split(/[\\/]/).pop() || 'trade file';
   const f = summary.facts;
   const sections = [factsSection, qualitySection, columnsSection, symbolsSection, correlationSection, distributionsSection, timeOfDaySection].map((render) => render(summary)).join('\n');
   const nav = [

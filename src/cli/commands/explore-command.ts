@@ -32,6 +32,10 @@ const PROGRESS_EVERY = 100_000;
 const ONE_PASS_NOTE =
   "the OUTSIDE_TRADING_DAY rule is not applied: the file's trading day is the date most of its trades fall on, known only after the whole file (the pipeline applies it); the dates the rows fall on are listed instead";
 
+function rows(n: number): string {
+  return `${formatNumber(n)} row${n === 1 ? '' : 's'}`;
+}
+
 /** The layout the scanner found, once it has read the header. */
 type ScannerLayout = NonNullable<TradeFileScanner['layout']>;
 
@@ -114,10 +118,10 @@ export async function exploreCommand(args: ExploreArgs, out: CliOutput): Promise
 
   const f = summary.facts;
   const q = summary.quality;
-  out.say(`${args.file}: ${formatNumber(f.rows)} rows, ${f.columns} columns, ${f.distinctSymbolsExact ? '' : '>= '}${formatNumber(f.distinctSymbols)} symbols`);
+  out.say(`${args.file}: ${rows(f.rows)}, ${f.columns} columns, ${f.distinctSymbolsExact ? '' : '>= '}${formatNumber(f.distinctSymbols)} symbols`);
   out.say(`time range: ${f.timeRange ? `${f.timeRange.first} to ${f.timeRange.last}` : 'no parsable timestamp'}`);
   out.say(
-    `data-quality findings: ${q.findings.length ? `${formatNumber(q.rowsWithFindings)} rows (${q.findings.map((x) => `${x.code} ${formatNumber(x.count)}`).join(', ')})` : 'none'}`,
+    `data-quality findings: ${q.findings.length ? `${rows(q.rowsWithFindings)} (${q.findings.map((x) => `${x.code} ${formatNumber(x.count)}`).join(', ')})` : 'none'}`,
   );
   out.say(`wrote ${summaryPath} and ${reportPath} in ${(durationMs / 1000).toFixed(1)} s`);
   const result: ExploreResult = { summaryPath, reportPath, durationMs, facts: f, quality: q };

@@ -71,7 +71,3 @@ export async function trainCommand(args: TrainArgs, out: CliOutput): Promise<Ano
   return model;
 }
 
-/** @deprecated explore is being moved to loadSchemaOption; kept until then. */
-export function rejectSchemaOption(schema: string | undefined): void {
-  if (schema) throw new CliError(`--schema ${schema}: not supported by this command yet`, EXIT.USAGE);
-}
