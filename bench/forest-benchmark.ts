@@ -12,7 +12,7 @@
  *
  * This file is also the child's entry: `node --import tsx bench/forest-benchmark.ts --child '<json spec>'`.
  */
-import { spawn, spawnSync } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
@@ -22,7 +22,8 @@ import { fileURLToPath } from 'node:url';
 import { averagePrecision, rocAuc } from '../src/evaluate/detection-metrics.js';
 import { fitIsolationForest, scoreIsolationForest, type FeatureMatrix } from '../src/model/isolation-forest.js';
 import { SeededRandom } from '../src/model/random.js';
-import { loadShuttle, PROJECT_ROOT } from './shuttle.js';
+import { lastLines, looksOutOfMemory, runMeasured, type ProcessOutcome } from './measured-process.js';
+import { loadShuttle } from './shuttle.js';
 
 // ---------------------------------------------------------------------------------------------------
 // Data
@@ -250,81 +251,27 @@ export type Outcome =
 const RESULT_MARKER = 'BENCH_RESULT ';
 const THIS_FILE = fileURLToPath(import.meta.url);
 
-/** VmHWM (peak RSS) of a live process from /proc, in MB; null where /proc is not readable. */
-function procPeakRssMB(pid: number): number | null {
-  try {
-    const status = readFileSync(`/proc/${pid}/status`, 'utf8');
-    const m = /^VmHWM:\s+(\d+)\s+kB/m.exec(status);
-    return m ? Number(m[1]) / 1024 : null;
-  } catch {
-    return null;
-  }
-}
-
-interface ProcessOutcome {
-  code: number | null;
-  signal: NodeJS.Signals | null;
-  timedOut: boolean;
-  stdout: string;
-  stderr: string;
-  elapsedMs: number;
-  polledPeakRssMB: number | null;
-}
-
-function runProcess(command: string, args: string[], timeoutMs: number, env: NodeJS.ProcessEnv = process.env): Promise<ProcessOutcome> {
-  return new Promise((resolvePromise) => {
-    const started = performance.now();
-    const child = spawn(command, args, { cwd: PROJECT_ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    let timedOut = false;
-    let polledPeakRssMB: number | null = null;
-    child.stdout.setEncoding('utf8').on('data', (s: string) => (stdout += s));
-    child.stderr.setEncoding('utf8').on('data', (s: string) => {
-      stderr += s;
-      if (stderr.length > 200_000) stderr = stderr.slice(-100_000);
-    });
-    const poll = setInterval(() => {
-      if (child.pid === undefined) return;
-      const v = procPeakRssMB(child.pid);
-      if (v !== null) polledPeakRssMB = Math.max(polledPeakRssMB ?? 0, v);
-    }, 200);
-    const timer = setTimeout(() => {
-      timedOut = true;
-      child.kill('SIGKILL');
-    }, timeoutMs);
-    const finish = (code: number | null, signal: NodeJS.Signals | null): void => {
-      clearInterval(poll);
-      clearTimeout(timer);
-      resolvePromise({ code, signal, timedOut, stdout, stderr, elapsedMs: performance.now() - started, polledPeakRssMB });
-    };
-    child.on('error', (err) => {
-      stderr += `\n${err.message}`;
-      finish(null, null);
-    });
-    child.on('close', finish);
-  });
-}
-
-const lastLines = (text: string, n: number): string => text.trim().split('\n').slice(-n).join(' | ');
+/** Peak RSS polled from /proc, in MB (the tables report MB). */
+const polledMB = (p: ProcessOutcome): number | null => (p.polledPeakRssBytes === null ? null : p.polledPeakRssBytes / (1024 * 1024));
 
 /** Runs one engine on one dataset in a child Node process, with a timeout. Never throws for the child's failure. */
 export async function runEngineInChild(spec: ChildSpec, timeoutMs: number): Promise<Outcome> {
-  const p = await runProcess(process.execPath, ['--import', 'tsx', THIS_FILE, '--child', JSON.stringify(spec)], timeoutMs);
+  const p = await runMeasured(process.execPath, ['--import', 'tsx', THIS_FILE, '--child', JSON.stringify(spec)], timeoutMs);
   const line = p.stdout.split('\n').find((l) => l.startsWith(RESULT_MARKER));
   if (p.code === 0 && line !== undefined) {
     const result = JSON.parse(line.slice(RESULT_MARKER.length)) as EngineResult;
-    if (p.polledPeakRssMB !== null) result.peakRssMB = Math.max(result.peakRssMB, p.polledPeakRssMB);
+    const polled = polledMB(p);
+    if (polled !== null) result.peakRssMB = Math.max(result.peakRssMB, polled);
     return { status: 'ok', elapsedMs: p.elapsedMs, result };
   }
   if (p.timedOut) {
-    return { status: 'timeout', elapsedMs: p.elapsedMs, peakRssMB: p.polledPeakRssMB, message: `killed after the ${Math.round(timeoutMs / 1000)} s timeout` };
+    return { status: 'timeout', elapsedMs: p.elapsedMs, peakRssMB: polledMB(p), message: `killed after the ${Math.round(timeoutMs / 1000)} s timeout` };
   }
-  const oom = /heap out of memory|Allocation failed|ENOMEM|Invalid array length/i.test(p.stderr) || p.signal === 'SIGKILL';
+  const oom = looksOutOfMemory(p);
   return {
     status: oom ? 'out-of-memory' : 'failed',
     elapsedMs: p.elapsedMs,
-    peakRssMB: p.polledPeakRssMB,
+    peakRssMB: polledMB(p),
     message: `exit ${p.code ?? p.signal}: ${lastLines(p.stderr, 3) || '(no stderr)'}`,
   };
 }
@@ -389,11 +336,11 @@ export async function runSklearn(python: string, data: LabelledMatrix, trees: nu
     writeFileSync(input, new Uint8Array(matrix.values.buffer, matrix.values.byteOffset, matrix.values.byteLength));
     const env = { ...process.env, OMP_NUM_THREADS: '1', OPENBLAS_NUM_THREADS: '1', MKL_NUM_THREADS: '1' };
     const args = ['-c', SKLEARN_SCRIPT, input, String(matrix.rows), String(matrix.cols), scoresBase, String(trees), String(sampleSize), seeds.join(',')];
-    const p = await runProcess(python, args, timeoutMs, env);
+    const p = await runMeasured(python, args, timeoutMs, env);
     const line = p.stdout.split('\n').find((l) => l.startsWith(RESULT_MARKER));
     if (p.code !== 0 || line === undefined) {
-      if (p.timedOut) return { status: 'timeout', elapsedMs: p.elapsedMs, peakRssMB: p.polledPeakRssMB, message: `killed after the ${Math.round(timeoutMs / 1000)} s timeout` };
-      return { status: 'failed', elapsedMs: p.elapsedMs, peakRssMB: p.polledPeakRssMB, message: `exit ${p.code ?? p.signal}: ${lastLines(p.stderr, 3)}` };
+      if (p.timedOut) return { status: 'timeout', elapsedMs: p.elapsedMs, peakRssMB: polledMB(p), message: `killed after the ${Math.round(timeoutMs / 1000)} s timeout` };
+      return { status: 'failed', elapsedMs: p.elapsedMs, peakRssMB: polledMB(p), message: `exit ${p.code ?? p.signal}: ${lastLines(p.stderr, 3)}` };
     }
     const raw = JSON.parse(line.slice(RESULT_MARKER.length)) as {
       version: string;
@@ -418,7 +365,7 @@ export async function runSklearn(python: string, data: LabelledMatrix, trees: nu
         fingerprint: matrixFingerprint(matrix),
         runs,
         rssAfterLoadMB: raw.rssAfterLoadMB,
-        peakRssMB: Math.max(raw.peakRssMB, p.polledPeakRssMB ?? 0),
+        peakRssMB: Math.max(raw.peakRssMB, polledMB(p) ?? 0),
       },
     };
   } finally {

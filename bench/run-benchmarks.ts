@@ -1,16 +1,22 @@
 /**
- * `npm run bench`: the model-engine benchmark. Measures our flat typed-array isolation forest beside the
- * npm package ml-isolation-forest and (if python3 has it) scikit-learn, in one run so the ratios are
- * meaningful, prints a Markdown report to stdout (progress goes to stderr) and writes
- * bench/results/latest.json and bench/results/latest.md (git-ignored).
+ * `npm run bench`: the benchmarks. Measures our flat typed-array isolation forest beside the npm
+ * package ml-isolation-forest and (if python3 has it) scikit-learn, in one run so the ratios are
+ * meaningful, and the speed and memory of parse + validate on generated trade files; prints a
+ * Markdown report to stdout (progress goes to stderr) and writes bench/results/latest.json and
+ * bench/results/latest.md (git-ignored; they hold the sections of the latest run only).
  *
  * Sections:
  *   1. shuttle (ODDS/ADBench, 49,097 x 9, labelled): time, throughput and detection quality;
  *   2. a synthetic trade-like matrix, 150,000 x 4 (a production-size day): time, throughput, peak RSS;
- *   3. scikit-learn on the same 150,000 x 4 matrix, as the reference for speed.
+ *   3. scikit-learn on the same 150,000 x 4 matrix, as the reference for speed;
+ *   4. parse + validate (CSV reader, TradeFileScanner, checkTrade) on generated files of 150,000,
+ *      1 million and 10 million rows: rows/s, MB/s, peak RSS, and memory sampled along each pass
+ *      (bench/parse-benchmark.ts).
  *
  * Options: --skip-package (leave ml-isolation-forest out; it takes most of the run time),
- *          --skip-sklearn.
+ *          --skip-sklearn,
+ *          --skip-parse (leave section 4 out), --parse-only (run section 4 alone),
+ *          --parse-rows=150000,1000000,10000000 (the file sizes of section 4).
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
@@ -28,6 +34,7 @@ import {
   type EngineSummary,
   type Outcome,
 } from './forest-benchmark.js';
+import { DEFAULT_PARSE_ROWS, parseRowsOption, parseSectionMarkdown, runParseBenchmark, type ParseSection } from './parse-benchmark.js';
 import { loadShuttle, PROJECT_ROOT, SHUTTLE_SKLEARN_REFERENCE, shuttleMissingReason } from './shuttle.js';
 
 const TREES = 100;
@@ -44,13 +51,52 @@ const SKLEARN_SYNTHETIC_SEEDS = [0, 0, 0];
 const OURS_TIMEOUT_MS = 120_000;
 const SKLEARN_TIMEOUT_MS = 300_000;
 
-const args = new Set(process.argv.slice(2));
-const skipPackage = args.has('--skip-package');
-const skipSklearn = args.has('--skip-sklearn');
-
 const log = (message: string): void => {
   process.stderr.write(`[bench] ${message}\n`);
 };
+
+const FLAGS = ['--skip-package', '--skip-sklearn', '--skip-parse', '--parse-only'] as const;
+
+interface BenchOptions {
+  skipPackage: boolean;
+  skipSklearn: boolean;
+  skipParse: boolean;
+  parseOnly: boolean;
+  parseRows: number[];
+}
+
+/** Reads the command line; throws with a usage message on an unknown option or a bad value. */
+function readOptions(argv: string[]): BenchOptions {
+  const flags = new Set<string>();
+  let parseRows: number[] = [...DEFAULT_PARSE_ROWS];
+  for (let i = 0; i < argv.length; i++) {
+    const arg = argv[i];
+    if (arg.startsWith('--parse-rows')) {
+      const value = arg.startsWith('--parse-rows=') ? arg.slice('--parse-rows='.length) : arg === '--parse-rows' ? argv[++i] : undefined;
+      if (value === undefined) throw new Error(`bad option ${arg}: use --parse-rows=150000,1000000,10000000`);
+      parseRows = parseRowsOption(value);
+    } else if ((FLAGS as readonly string[]).includes(arg)) flags.add(arg);
+    else throw new Error(`unknown option ${arg} (known: ${FLAGS.join(', ')}, --parse-rows=N,N,...)`);
+  }
+  const options = {
+    skipPackage: flags.has('--skip-package'),
+    skipSklearn: flags.has('--skip-sklearn'),
+    skipParse: flags.has('--skip-parse'),
+    parseOnly: flags.has('--parse-only'),
+    parseRows,
+  };
+  if (options.skipParse && options.parseOnly) throw new Error('--skip-parse and --parse-only exclude each other');
+  return options;
+}
+
+let options: BenchOptions;
+try {
+  options = readOptions(process.argv.slice(2));
+} catch (err: unknown) {
+  process.stderr.write(`bench: ${err instanceof Error ? err.message : String(err)}\n`);
+  process.exit(2);
+}
+const { skipPackage, skipSklearn } = options;
 
 // ---------------------------------------------------------------------------------------------------
 // Formatting
@@ -129,17 +175,8 @@ function ratio(comparison: string, data: string, ours: EngineSummary | null, oth
 // ---------------------------------------------------------------------------------------------------
 // The run
 
-async function main(): Promise<void> {
-  const started = new Date();
-  const cpus = os.cpus();
-  const machine = {
-    cpu: cpus[0]?.model ?? 'unknown',
-    cores: cpus.length,
-    totalMemoryGB: Number((os.totalmem() / 1024 ** 3).toFixed(1)),
-    node: process.version,
-    os: `${os.type()} ${os.release()} ${os.arch()}`,
-    loadAverageAtStart: os.loadavg().map((l) => Number(l.toFixed(2))),
-  };
+/** Sections 1-3 (the model engine): their Markdown and their part of latest.json. */
+async function modelSections(): Promise<{ markdown: string[]; json: Record<string, unknown> }> {
   const packageVersion = mlIsolationForestVersion();
   const sk = skipSklearn ? { python: null, version: null, reason: 'skipped (--skip-sklearn)' } : findSklearn();
   if (sk.version === null) log(`scikit-learn: ${sk.reason}`);
@@ -224,8 +261,6 @@ async function main(): Promise<void> {
 
   // Markdown ---------------------------------------------------------------------------------------
   const md: string[] = [];
-  md.push('# Model engine benchmark', '');
-  md.push(`Run ${started.toISOString()} on ${machine.cpu}, ${machine.cores} cores, ${machine.totalMemoryGB} GB RAM, Node ${machine.node}, ${machine.os}; load average at start ${machine.loadAverageAtStart.join(' / ')}.`);
   md.push(
     `Every engine runs alone in its own child process, single-threaded, ${TREES} trees; times are medians over the runs, ROC-AUC and AP are mean ± sd over them; ` +
       'peak RSS is the whole process (the figure in brackets is RSS with the data loaded, before any fit; a Node child with tsx starts near 80 MB).',
@@ -279,6 +314,46 @@ async function main(): Promise<void> {
     '',
   );
 
+  return {
+    markdown: md,
+    json: {
+      settings: { trees: TREES, sampleSize: SAMPLE_SIZE, shuttleSeeds: SHUTTLE_SEEDS, syntheticRows: SYNTHETIC_ROWS, syntheticDataSeed: SYNTHETIC_DATA_SEED, skipPackage, skipSklearn },
+      versions: { mlIsolationForest: packageVersion, sklearn: sk.version, python: sk.python, sklearnUnavailable: sk.version === null ? sk.reason : undefined },
+      shuttle: shuttleMissing !== null ? { skipped: shuttleMissing } : { reference: SHUTTLE_SKLEARN_REFERENCE, summaries: shuttleRows, outcomes: shuttleOutcomes },
+      synthetic: { fingerprint: syntheticFingerprint, outliers: syntheticOutliers, fingerprintMismatch, summaries: [...synthRows, sklearnRow], outcomes: synthOutcomes },
+      ratios,
+    },
+  };
+}
+
+async function main(): Promise<void> {
+  const started = new Date();
+  const cpus = os.cpus();
+  const machine = {
+    cpu: cpus[0]?.model ?? 'unknown',
+    cores: cpus.length,
+    totalMemoryGB: Number((os.totalmem() / 1024 ** 3).toFixed(1)),
+    node: process.version,
+    os: `${os.type()} ${os.release()} ${os.arch()}`,
+    loadAverageAtStart: os.loadavg().map((l) => Number(l.toFixed(2))),
+  };
+
+  const model = options.parseOnly ? null : await modelSections();
+  let parse: ParseSection | null = null;
+  if (!options.skipParse) {
+    log(`4. parse + validate on ${options.parseRows.map((r) => r.toLocaleString('en-US')).join(', ')} rows`);
+    parse = await runParseBenchmark({ rows: options.parseRows, log });
+  }
+
+  const md: string[] = [];
+  md.push(model !== null && parse === null ? '# Model engine benchmark' : model === null ? '# Parse + validate benchmark' : '# Benchmarks', '');
+  md.push(`Run ${started.toISOString()} on ${machine.cpu}, ${machine.cores} cores, ${machine.totalMemoryGB} GB RAM, Node ${machine.node}, ${machine.os}; load average at start ${machine.loadAverageAtStart.join(' / ')}.`);
+  const left = [options.parseOnly ? 'sections 1-3 (--parse-only)' : null, options.skipParse ? 'section 4 (--skip-parse)' : null].filter((x) => x !== null);
+  if (left.length > 0) md.push(`Left out of this run: ${left.join(', ')}.`);
+  if (model !== null) md.push(...model.markdown);
+  else md.push('');
+  if (parse !== null) md.push(...parseSectionMarkdown(parse, 4));
+
   const markdown = md.join('\n');
   process.stdout.write(`${markdown}\n`);
 
@@ -288,11 +363,9 @@ async function main(): Promise<void> {
     date: started.toISOString(),
     durationMs: Date.now() - started.getTime(),
     machine,
-    settings: { trees: TREES, sampleSize: SAMPLE_SIZE, shuttleSeeds: SHUTTLE_SEEDS, syntheticRows: SYNTHETIC_ROWS, syntheticDataSeed: SYNTHETIC_DATA_SEED, skipPackage, skipSklearn },
-    versions: { mlIsolationForest: packageVersion, sklearn: sk.version, python: sk.python, sklearnUnavailable: sk.version === null ? sk.reason : undefined },
-    shuttle: shuttleMissing !== null ? { skipped: shuttleMissing } : { reference: SHUTTLE_SKLEARN_REFERENCE, summaries: shuttleRows, outcomes: shuttleOutcomes },
-    synthetic: { fingerprint: syntheticFingerprint, outliers: syntheticOutliers, fingerprintMismatch, summaries: [...synthRows, sklearnRow], outcomes: synthOutcomes },
-    ratios,
+    options,
+    ...(model !== null ? model.json : { model: { skipped: '--parse-only' } }),
+    parse: parse ?? { skipped: '--skip-parse' },
   };
   writeFileSync(join(resultsDir, 'latest.json'), `${JSON.stringify(json, null, 2)}\n`);
   writeFileSync(join(resultsDir, 'latest.md'), `${markdown}\n`);
