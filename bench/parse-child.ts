@@ -172,10 +172,7 @@ async function measure(spec: MeasureSpec): Promise<MeasureResult> {
           if (t.scorable) scorable++;
         }
       } else {
-        for (const row of batch) {
-          if (row.duplicateOf !== undefined) duplicates++;
-          if (row.csvIssue !== undefined) malformed++;
-        }
+        for (const row of batch) if (row.csvIssue !== undefined) malformed++;
       }
       rows += batch.length;
       if (rows >= nextSample) {
@@ -184,6 +181,7 @@ async function measure(spec: MeasureSpec): Promise<MeasureResult> {
       }
     }
     const context = scanner.dayContext();
+    duplicates = scanner.duplicateMarks().size;
     dupBytes = duplicateIndexBytes(scanner);
     Object.assign(counters, { scannerRows: scanner.rows, contextValidRows: context.validRows, contextSymbols: Object.keys(context.symbols).length });
     if (checks) Object.assign(counters, { issues, rowsWithIssues, scorable });

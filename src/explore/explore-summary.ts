@@ -1,5 +1,5 @@
 import { SeededRandom } from '../model/random.js';
-import { QUALITY_CODES } from '../quality/quality-issues.js';
+import { QUALITY_CODES, type QualityIssue } from '../quality/quality-issues.js';
 import type { CheckedTrade } from '../quality/trade-checks.js';
 import { CANONICAL_FIELDS } from '../schema/trade-schema.js';
 import { ColumnProfile, DEFAULT_COLUMN_OPTIONS, type ColumnSummary } from './column-profile.js';
@@ -203,6 +203,8 @@ export class ExploreAccumulator {
   private validRows = 0;
   private rowsWithFindings = 0;
   private readonly findings = new Map<string, number>();
+  /** Rows with a finding, as a bitset (1 bit a row): late findings must not count a row twice. */
+  private readonly flaggedRows = new RowBitset();
   private readonly examples: QualityExample[] = [];
   private firstMs = Infinity;
   private lastMs = -Infinity;
@@ -298,11 +300,32 @@ export class ExploreAccumulator {
   private addFindings(trade: CheckedTrade): void {
     if (trade.issues.length === 0) return;
     this.rowsWithFindings++;
-    for (const issue of trade.issues) {
-      this.findings.set(issue.code, (this.findings.get(issue.code) ?? 0) + 1);
-      if (this.examples.length < this.o.maxExamples) {
-        this.examples.push({ sourceRow: trade.sourceRow, code: issue.code, field: issue.field ?? null, message: issue.message });
+    this.flaggedRows.add(trade.sourceRow);
+    for (const issue of trade.issues) this.countFinding(trade.sourceRow, issue);
+  }
+
+  private countFinding(sourceRow: number, issue: QualityIssue): void {
+    this.findings.set(issue.code, (this.findings.get(issue.code) ?? 0) + 1);
+    if (this.examples.length < this.o.maxExamples) {
+      this.examples.push({ sourceRow, code: issue.code, field: issue.field ?? null, message: issue.message });
+    } else if (sourceRow < this.examples[this.examples.length - 1].sourceRow) {
+      // A late finding (repeats are known after the whole file) may come before the kept examples.
+      this.examples[this.examples.length - 1] = { sourceRow, code: issue.code, field: issue.field ?? null, message: issue.message };
+    }
+    this.examples.sort((a, b) => a.sourceRow - b.sourceRow);
+  }
+
+  /**
+   * Findings known only after the whole file was read (repeated trade ids and rows), added to the
+   * counts and examples; a row that already had a finding is not counted twice.
+   */
+  addLateFindings(findings: { sourceRow: number; issue: QualityIssue }[]): void {
+    for (const { sourceRow, issue } of findings) {
+      if (!this.flaggedRows.has(sourceRow)) {
+        this.flaggedRows.add(sourceRow);
+        this.rowsWithFindings++;
       }
+      this.countFinding(sourceRow, issue);
     }
   }
 
@@ -444,4 +467,22 @@ export class ExploreAccumulator {
 /** Hours since 00:00 UTC, fractional. */
 export function hourOfDay(ms: number): number {
   return (((ms % MS_PER_DAY) + MS_PER_DAY) % MS_PER_DAY) / MS_PER_HOUR;
+}
+
+/** A growable set of row numbers, one bit a row (10 million rows: 1.25 MB). */
+class RowBitset {
+  private bits = new Uint8Array(1 << 16);
+
+  has(row: number): boolean {
+    return row >> 3 < this.bits.length && (this.bits[row >> 3] & (1 << (row & 7))) !== 0;
+  }
+
+  add(row: number): void {
+    if (row >> 3 >= this.bits.length) {
+      const grown = new Uint8Array(Math.max(this.bits.length * 2, (row >> 3) + 1));
+      grown.set(this.bits);
+      this.bits = grown;
+    }
+    this.bits[row >> 3] |= 1 << (row & 7);
+  }
 }

@@ -12,6 +12,7 @@ export interface TrainingSource {
 
 /** The scorable rows of one file, compactly (a day of 10 million rows must fit). */
 class ValidRows {
+  sourceRows: number[] = [];
   symbols: string[] = [];
   numbers: number[] = []; // timestamp, price, quantity, refPrice (NaN = none) per row
 }
@@ -29,17 +30,21 @@ export async function trainFromSources(sources: TrainingSource[], options: Train
     const valid = new ValidRows();
     for await (const batch of scanner.scan(await source.open())) {
       for (const row of batch) {
-        if (row.csvIssue || row.duplicateOf !== undefined || row.duplicateRowOf !== undefined) continue;
+        if (row.csvIssue) continue;
         const t = checkTrade(row, [], scanner.readers, scanner.hasTradeIds);
         if (!t.scorable || t.issues.length) continue;
+        valid.sourceRows.push(row.sourceRow);
         valid.symbols.push(t.symbol!);
         valid.numbers.push(t.timestampMs!, t.price!, t.quantity!, row.refPrice ?? Number.NaN);
       }
     }
     const ctx = scanner.dayContext();
+    // Repeated ids and rows are known once the file is read: leave them out of training too.
+    const repeated = new Set(scanner.duplicateMarks().rows);
     const values = new Float64Array(valid.symbols.length * FEATURE_COUNT);
     let n = 0;
     for (let i = 0; i < valid.symbols.length; i++) {
+      if (repeated.has(valid.sourceRows[i])) continue;
       const ref = valid.numbers[i * 4 + 3];
       const input = {
         symbol: valid.symbols[i],

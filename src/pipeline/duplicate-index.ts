@@ -1,9 +1,8 @@
 /**
- * Finds repeated trade ids and exact duplicate rows in one pass over a file of up to ~100 million
- * rows, without keeping the strings: an open-addressing table of 64-bit key hashes (two 32-bit
- * halves) with the first row that had each key and a 32-bit hash of that row's content. 16 bytes a
- * slot, at most 70% full: about 23 bytes a row at 10 million rows, against ~100 for a Map of
- * strings, which would also keep the file's decoded text alive through sliced strings.
+ * Finds repeated trade ids and exact duplicate rows among hashed rows, without keeping the strings:
+ * an open-addressing table of 64-bit key hashes (two 32-bit halves) with the first row that had each
+ * key and a 32-bit hash of that row's content; 16 bytes a slot, at most 70% full. A file is checked
+ * one partition at a time (duplicate-partitions.ts), so the table holds one partition's rows.
  *
  * Hash collisions: two different ids share a 64-bit hash with probability ~n^2 / 2^65 (3e-6 for
  * 10 million rows); two different rows with one id share a content hash with probability 2^-32.
@@ -11,7 +10,7 @@
 const EMPTY = 0;
 
 /** Two independent 32-bit FNV-1a style hashes of a string. */
-function hash64(text: string): [number, number] {
+export function hash64(text: string): [number, number] {
   let h1 = 0x811c9dc5;
   let h2 = 0x01000193 ^ text.length;
   for (let i = 0; i < text.length; i++) {
@@ -49,6 +48,11 @@ export class DuplicateIndex {
   check(key: string | undefined, content: string, row: number): DuplicateFinding {
     const [c1, c2] = hash64(content);
     const [k1, k2] = key === undefined ? [c1, c2] : hash64(key);
+    return this.checkHashed(k1, k2, c2, key !== undefined, row);
+  }
+
+  /** As check(), on hashes already computed: keyed says whether k1/k2 hash a key or the content. */
+  checkHashed(k1: number, k2: number, c2: number, keyed: boolean, row: number): DuplicateFinding {
     const mask = this.capacity - 1;
     for (let slot = k1 & mask; ; slot = (slot + 1) & mask) {
       const first = this.firstRow[slot];
@@ -61,7 +65,7 @@ export class DuplicateIndex {
         return {};
       }
       if (this.hi[slot] === k1 && this.lo[slot] === k2) {
-        if (key === undefined) return { sameRowAs: first };
+        if (!keyed) return { sameRowAs: first };
         return this.rowHash[slot] === c2 ? { sameKeyAs: first, sameRowAs: first } : { sameKeyAs: first };
       }
     }

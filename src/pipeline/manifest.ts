@@ -9,6 +9,8 @@ export interface ChunkRef {
   index: number;
   key: string;
   rows: number;
+  /** source_row of the chunk's first row. */
+  firstRow: number;
 }
 
 export interface Manifest {
@@ -27,6 +29,11 @@ export interface Manifest {
   chunkRows: number;
   chunks: ChunkRef[];
   contextKey: string;
+  /**
+   * Chunks with rows that repeat an earlier trade id or row: their marks are in
+   * duplicatesKeyOf(runId, index). Repeats are known only after the whole file is read.
+   */
+  duplicateChunks: number[];
   /** The model every chunk of this run is scored with (pinned at ingest). */
   modelVersion: string;
   /** Trading day of the file (UTC), used for the result's partition. */
@@ -76,4 +83,8 @@ export function chunkKey(runId: string, index: number): string {
 
 export function scoredChunkKey(runId: string, index: number): string {
   return `runs/${runId}/scored/${String(index).padStart(5, '0')}.arrow`;
+}
+
+export function duplicatesKeyOf(runId: string, index: number): string {
+  return `runs/${runId}/duplicates/${String(index).padStart(5, '0')}.json`;
 }

@@ -8,7 +8,7 @@ import { checkTrade } from '../quality/trade-checks.js';
 import { DEFAULT_SCHEMA, policyOf, type TradeSchema } from '../schema/schema-settings.js';
 import { resolveColumns, type CanonicalField, type ColumnLayout } from '../schema/trade-schema.js';
 import type { RawChunkRow } from '../chunks/chunk-format.js';
-import { DuplicateIndex } from './duplicate-index.js';
+import { DuplicateMarks, DuplicatePartitions } from './duplicate-partitions.js';
 
 /**
  * One streaming pass over a trade file: matches the header to the schema, turns every data record
@@ -112,7 +112,8 @@ export class TradeFileScanner {
   readonly schema: TradeSchema;
   readonly readers: FieldReaders;
   private readonly context: DayContextBuilder;
-  private readonly duplicates = new DuplicateIndex();
+  private duplicates?: DuplicatePartitions;
+  private marks?: DuplicateMarks;
   private readonly checksTradeIds: boolean;
   private readonly checksRows: boolean;
 
@@ -143,10 +144,38 @@ export class TradeFileScanner {
     try {
       yield* this.records(source, headerless);
     } catch (e: unknown) {
+      this.duplicates?.discard();
       if (e instanceof UnreadableFileError && !e.message.startsWith(this.file)) throw new UnreadableFileError(`${this.file}: ${e.message}`, { cause: e });
       throw e;
     }
     if (!this.layout) throw new EmptyFileError(`${this.file}: the file is empty (no header row)`);
+    this.marks = this.finishDuplicates();
+  }
+
+  /** Checks the partitions once the whole file is read; a rule the schema turns off leaves no mark. */
+  private finishDuplicates(): DuplicateMarks {
+    if (!this.duplicates) return DuplicateMarks.none;
+    const all = this.duplicates.finish();
+    this.duplicates = undefined;
+    const keep: number[] = [];
+    for (let i = 0; i < all.size; i++) {
+      if ((all.sameKeyAs[i] && this.checksTradeIds) || (all.sameRowAs[i] && this.checksRows)) keep.push(i);
+    }
+    return new DuplicateMarks(
+      Int32Array.from(keep, (i) => all.rows[i]),
+      Int32Array.from(keep, (i) => (this.checksTradeIds ? all.sameKeyAs[i] : 0)),
+      Int32Array.from(keep, (i) => (this.checksRows ? all.sameRowAs[i] : 0)),
+    );
+  }
+
+  /**
+   * The rows that repeat an earlier trade id or row, known only once scan() has read the whole file:
+   * repeats can be millions of rows apart, and the rows are already yielded by then. Apply them to
+   * held rows with marks.apply(rows); ingest writes them per chunk for the score step.
+   */
+  duplicateMarks(): DuplicateMarks {
+    if (!this.marks) throw new Error('duplicateMarks() is known only after scan() has finished');
+    return this.marks;
   }
 
   private async *records(source: AsyncIterable<Uint8Array>, headerless: boolean): AsyncGenerator<RawChunkRow[]> {
@@ -186,15 +215,15 @@ export class TradeFileScanner {
       refPrice: null,
     };
     if (this.options.keepRecords) row.record = record.fields;
-    const id = this.hasTradeIds ? (fields.trade_id ?? '').trim() : undefined;
-    if (id !== '') {
-      const found = this.duplicates.check(id, record.fields.join('\u001f'), sourceRow);
-      // A rule the schema turns off leaves no mark: the row is then an ordinary row.
-      if (found.sameKeyAs !== undefined && this.checksTradeIds) row.duplicateOf = found.sameKeyAs;
-      if (found.sameRowAs !== undefined && this.checksRows) row.duplicateRowOf = found.sameRowAs;
+    const id = (fields.trade_id ?? '').trim();
+    // A row without its trade id cannot repeat one; its content can still repeat a row.
+    if (this.checksTradeIds || this.checksRows) {
+      this.duplicates ??= new DuplicatePartitions(this.hasTradeIds);
+      if (!this.hasTradeIds || id !== '') this.duplicates.add(id, record.fields.join('\u001f'), sourceRow);
     }
-    // Only rows the model could score shape the context; a malformed or repeated row is not trusted.
-    if (!csvIssue && row.duplicateOf === undefined && row.duplicateRowOf === undefined) {
+    // Only rows the model could score shape the context; a malformed row's values are not trusted.
+    // (A repeated row is known only at the end; one copy more in a symbol's medians changes nothing.)
+    if (!csvIssue) {
       const checked = checkTrade(row, [], this.readers, this.hasTradeIds);
       if (checked.scorable) {
         row.refPrice = this.context.observe(checked.symbol!, checked.timestampMs!, checked.price!, checked.quantity!);

@@ -12,5 +12,6 @@ export async function scoreFileInProcess(source: AsyncIterable<Uint8Array>, name
   const scanner = new TradeFileScanner(name, { schema });
   const rows: RawChunkRow[] = [];
   for await (const batch of scanner.scan(source)) for (const row of batch) rows.push(row);
+  scanner.duplicateMarks().apply(rows);
   return scoreRows(rows, { present: scanner.layout!.present, hasTradeIds: scanner.hasTradeIds, schema: scanner.schema }, scanner.dayContext(), model);
 }

@@ -19,16 +19,23 @@ export const RESULTS_PREFIX = 'results/';
 export const REPORTS_PREFIX = 'reports/';
 const TOP_ANOMALIES = 10;
 const QUALITY_EXAMPLES = 5;
-/** A model score this high is a strong outlier whatever the threshold: the alert says HIGH. */
-const HIGH_SEVERITY_SCORE = 0.7;
-/** Over this share of rows breaking rules, the file itself is suspect: HIGH. */
-const HIGH_SEVERITY_BAD_SHARE = 0.01;
+/** When a run with anomalies is HIGH rather than LOW. Configurable per stage (cdk.json `severity`). */
+export interface SeverityLevels {
+  /** A model score this high (and at least the model's threshold) is a strong outlier: HIGH. */
+  highScore: number;
+  /** Over this share of rows breaking rules, the file itself is suspect: HIGH. */
+  highBadRowShare: number;
+}
+
+export const DEFAULT_SEVERITY: SeverityLevels = { highScore: 0.7, highBadRowShare: 0.01 };
 
 export interface AggregateDeps {
   storeFor(bucket: string): ObjectStore;
   alerts: AlertSink;
   models: ModelCache;
   stage: string;
+  /** Default: DEFAULT_SEVERITY. */
+  severity?: SeverityLevels;
 }
 
 export function resultKey(manifest: Manifest): string {
@@ -115,7 +122,7 @@ export async function aggregateRun(input: AggregateTaskInput, deps: AggregateDep
     scored,
     anomalies,
     modelAnomalies,
-    severity: anomalies === 0 ? 'CLEAR' : maxScore >= Math.max(HIGH_SEVERITY_SCORE, model.threshold) || badRows > HIGH_SEVERITY_BAD_SHARE * table.numRows ? 'HIGH' : 'LOW',
+    severity: runSeverity({ anomalies, maxScore, badRows, rows: table.numRows, threshold: model.threshold }, deps.severity ?? DEFAULT_SEVERITY),
     threshold: model.threshold,
     modelVersion: model.version,
     modelFittedOnInput: model.training.sources.includes(inputUri),
@@ -132,4 +139,15 @@ export async function aggregateRun(input: AggregateTaskInput, deps: AggregateDep
   await putJson(store, summaryKey(manifest), summary);
   await deps.alerts.publish(runAlert(summary));
   return summary;
+}
+
+/** CLEAR without anomalies; HIGH for a strong outlier or a suspect file (see SeverityLevels); else LOW. */
+export function runSeverity(
+  run: { anomalies: number; maxScore: number; badRows: number; rows: number; threshold: number },
+  levels: SeverityLevels,
+): RunSummary['severity'] {
+  if (run.anomalies === 0) return 'CLEAR';
+  const strongOutlier = run.maxScore >= Math.max(levels.highScore, run.threshold);
+  const suspectFile = run.badRows > levels.highBadRowShare * run.rows;
+  return strongOutlier || suspectFile ? 'HIGH' : 'LOW';
 }

@@ -2,7 +2,7 @@ import type { S3Event } from 'aws-lambda';
 import { rejectionAlert } from '../alerts/run-alerts.js';
 import { encodeRawChunk, type RawChunkRow } from '../chunks/chunk-format.js';
 import { readCurrentModelVersion, ModelNotFoundError } from '../model/model-store.js';
-import { chunkKey, manifestKeyOf, type ChunkRef, type ExecutionInput, type Manifest } from '../pipeline/manifest.js';
+import { chunkKey, duplicatesKeyOf, manifestKeyOf, type ChunkRef, type ExecutionInput, type Manifest } from '../pipeline/manifest.js';
 import { deriveRunId } from '../pipeline/run-id.js';
 import { createdObjects, type CreatedObject } from '../pipeline/s3-event.js';
 import { EmptyFileError, TradeFileScanner, UnreadableFileError } from '../pipeline/trade-file-scanner.js';
@@ -83,7 +83,7 @@ export async function ingestObject(obj: CreatedObject, deps: IngestDeps): Promis
     const index = chunks.length;
     const key = chunkKey(runId, index);
     await store.put(key, encodeRawChunk(pending, scanner.layout!.present, scanner.layout!.extra.length), 'application/vnd.apache.arrow.stream');
-    chunks.push({ index, key, rows: pending.length });
+    chunks.push({ index, key, rows: pending.length, firstRow: pending[0].sourceRow });
     pending = [];
   };
 
@@ -106,6 +106,14 @@ export async function ingestObject(obj: CreatedObject, deps: IngestDeps): Promis
     return reject(store, obj, runId, rejectedKey, reason, e as Error, deps);
   }
 
+  const marks = scanner.duplicateMarks();
+  const duplicateChunks: number[] = [];
+  for (const chunk of chunks) {
+    const own = marks.slice(chunk.firstRow, chunk.firstRow + chunk.rows - 1);
+    if (own.size === 0) continue;
+    await putJson(store, duplicatesKeyOf(runId, chunk.index), own.toJSON());
+    duplicateChunks.push(chunk.index);
+  }
   const context = scanner.dayContext();
   const contextKey = `runs/${runId}/context.json`;
   await putJson(store, contextKey, context);
@@ -122,6 +130,7 @@ export async function ingestObject(obj: CreatedObject, deps: IngestDeps): Promis
     chunkRows: deps.chunkRows,
     chunks,
     contextKey,
+    duplicateChunks,
     modelVersion,
     day: context.day ?? new Date().toISOString().slice(0, 10),
   };

@@ -26,6 +26,7 @@ export interface RunSummary {
   anomalies: number;
   /** Rows flagged by the model's score. */
   modelAnomalies: number;
+  /** CLEAR: no anomalies; otherwise HIGH or LOW by the stage's severity levels (runSeverity in aggregate-step.ts). */
   severity: 'CLEAR' | 'LOW' | 'HIGH';
   threshold: number;
   modelVersion: string;

@@ -1,7 +1,8 @@
 import { decodeRawChunk, encodeScoredChunk } from '../chunks/chunk-format.js';
 import type { DayContext } from '../features/day-context.js';
 import type { ModelCache } from '../model/model-store.js';
-import { scoredChunkKey, type ChunkSummary, type Manifest, type ScoreTaskInput } from '../pipeline/manifest.js';
+import { DuplicateMarks } from '../pipeline/duplicate-partitions.js';
+import { duplicatesKeyOf, scoredChunkKey, type ChunkSummary, type Manifest, type ScoreTaskInput } from '../pipeline/manifest.js';
 import { getJson, type ObjectStore } from '../ports/object-store.js';
 import { scoreRows } from '../scoring/score-rows.js';
 
@@ -25,6 +26,9 @@ export async function scoreChunk(input: ScoreTaskInput, deps: ScoreDeps): Promis
     store.get(input.chunk.key),
   ]);
   const rows = decodeRawChunk(chunkBytes, manifest.present, manifest.extra.length);
+  if (manifest.duplicateChunks.includes(input.chunk.index)) {
+    DuplicateMarks.fromJSON(await getJson(store, duplicatesKeyOf(input.runId, input.chunk.index))).apply(rows);
+  }
   if (rows.length !== input.chunk.rows) {
     throw new Error(`chunk ${input.chunk.key} holds ${rows.length} rows, the manifest says ${input.chunk.rows}`);
   }

@@ -1,6 +1,10 @@
 import { gzipSync } from 'node:zlib';
 import { describe, expect, it } from 'vitest';
+import { mkdtempSync, readdirSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
 import { DuplicateIndex } from '../../src/pipeline/duplicate-index.js';
+import { DuplicateMarks, DuplicatePartitions } from '../../src/pipeline/duplicate-partitions.js';
 import { TradeFileScanner, UnreadableFileError, requireText } from '../../src/pipeline/trade-file-scanner.js';
 import { validateSchema, type TradeSchema } from '../../src/schema/schema-settings.js';
 import type { RawChunkRow } from '../../src/chunks/chunk-format.js';
@@ -23,9 +27,11 @@ async function collect(source: AsyncIterable<Uint8Array>): Promise<Buffer> {
   return Buffer.concat(parts);
 }
 
+/** Scans and then marks the repeats, which the scanner knows only once the whole file is read. */
 async function scanAll(scanner: TradeFileScanner, chunks: Uint8Array[]): Promise<RawChunkRow[]> {
   const rows: RawChunkRow[] = [];
   for await (const batch of scanner.scan(chunksOf(...chunks))) rows.push(...batch);
+  scanner.duplicateMarks().apply(rows);
   return rows;
 }
 
@@ -302,5 +308,50 @@ describe('TradeFileScanner', () => {
 
     await expect(scanAll(new TradeFileScanner('in/utf16.csv'), [bytes])).rejects.toThrow(UnreadableFileError);
     await expect(scanAll(new TradeFileScanner('in/utf16.csv'), [bytes])).rejects.toThrow(/in\/utf16\.csv/);
+  });
+});
+
+describe('DuplicatePartitions and DuplicateMarks', () => {
+  it('finds repeats far apart across partitions, in row order, and removes its files', () => {
+    const tmpRoot = mkdtempSync(path.join(os.tmpdir(), 'dup-test-'));
+    const parts = new DuplicatePartitions(true, tmpRoot);
+    for (let row = 1; row <= 50_000; row++) parts.add(`T${row}`, `T${row},x`, row);
+    parts.add('T7', 'T7,x', 50_001); // an exact copy of row 7
+    parts.add('T9', 'T9,changed', 50_002); // the same id, other content
+    const marks = parts.finish();
+    expect(Array.from(marks.rows)).toEqual([50_001, 50_002]);
+    expect(Array.from(marks.sameKeyAs)).toEqual([7, 9]);
+    expect(Array.from(marks.sameRowAs)).toEqual([7, 0]);
+    expect(readdirSync(tmpRoot)).toEqual([]);
+  });
+
+  it('without keys finds rows repeated by content', () => {
+    const parts = new DuplicatePartitions(false);
+    parts.add('', 'a,b', 1);
+    parts.add('', 'a,c', 2);
+    parts.add('', 'a,b', 3);
+    const marks = parts.finish();
+    expect(Array.from(marks.rows)).toEqual([3]);
+    expect(Array.from(marks.sameRowAs)).toEqual([1]);
+    expect(Array.from(marks.sameKeyAs)).toEqual([0]);
+  });
+
+  it('slices by row range, applies to a contiguous range of rows, and survives JSON', () => {
+    const marks = new DuplicateMarks(Int32Array.from([3, 10, 12]), Int32Array.from([1, 0, 2]), Int32Array.from([1, 4, 0]));
+    const slice = DuplicateMarks.fromJSON(JSON.parse(JSON.stringify(marks.slice(10, 20).toJSON())));
+    expect(Array.from(slice.rows)).toEqual([10, 12]);
+    const rows = Array.from({ length: 11 }, (_, i) => ({ sourceRow: 10 + i }) as { sourceRow: number; duplicateOf?: number; duplicateRowOf?: number });
+    slice.apply(rows);
+    expect(rows[0]).toEqual({ sourceRow: 10, duplicateRowOf: 4 });
+    expect(rows[2]).toEqual({ sourceRow: 12, duplicateOf: 2 });
+    expect(rows.filter((r) => r.duplicateOf !== undefined || r.duplicateRowOf !== undefined)).toHaveLength(2);
+  });
+
+  it('discards its files when a scan fails', () => {
+    const tmpRoot = mkdtempSync(path.join(os.tmpdir(), 'dup-test-'));
+    const parts = new DuplicatePartitions(true, tmpRoot);
+    for (let row = 1; row <= 5000; row++) parts.add(`T${row}`, `T${row}`, row);
+    parts.discard();
+    expect(readdirSync(tmpRoot)).toEqual([]);
   });
 });

@@ -8,6 +8,8 @@ import { renderExploreReport } from '../../explore/report-html.js';
 import { EmptyFileError, TradeFileScanner, UnreadableFileError } from '../../pipeline/trade-file-scanner.js';
 import { applyFileRules, fileRuleContext, type FileRuleContext } from '../../quality/file-rules.js';
 import { checkTrade, type CheckedTrade } from '../../quality/trade-checks.js';
+import type { QualityIssue } from '../../quality/quality-issues.js';
+import type { DuplicateMarks } from '../../pipeline/duplicate-partitions.js';
 import { policyOf } from '../../schema/schema-settings.js';
 import { SchemaMismatchError } from '../../schema/trade-schema.js';
 import { CliError, EXIT, type CliOutput } from '../cli-output.js';
@@ -44,6 +46,17 @@ type ScannerLayout = NonNullable<TradeFileScanner['layout']>;
  * row (schema-aware), then the file rules that one pass can apply. The trading-day rule is left
  * out: the file's trading day is the date most of its trades fall on, known only at the end.
  */
+/** Repeated trade ids and rows as findings (known once the whole file has been read). */
+function duplicateFindings(marks: DuplicateMarks): { sourceRow: number; issue: QualityIssue }[] {
+  const findings: { sourceRow: number; issue: QualityIssue }[] = [];
+  for (let i = 0; i < marks.size; i++) {
+    const sourceRow = marks.rows[i];
+    if (marks.sameKeyAs[i]) findings.push({ sourceRow, issue: { code: 'DUPLICATE_TRADE_ID', field: 'trade_id', message: `the trade_id repeats row ${marks.sameKeyAs[i]}` } });
+    if (marks.sameRowAs[i]) findings.push({ sourceRow, issue: { code: 'DUPLICATE_ROW', message: `the row repeats row ${marks.sameRowAs[i]} exactly` } });
+  }
+  return findings;
+}
+
 function checkRow(row: RawChunkRow, scanner: TradeFileScanner, rules: FileRuleContext): CheckedTrade {
   const t = checkTrade(row, optionalFieldsOf(scanner.layout!.present), scanner.readers, scanner.hasTradeIds);
   applyFileRules(t, rules);
@@ -107,6 +120,7 @@ export async function exploreCommand(args: ExploreArgs, out: CliOutput): Promise
   out.endProgress();
   // A file with a header and no data rows still has facts worth reporting.
   acc ??= startAccumulator(args.file, scanner.layout!, undefined);
+  acc.addLateFindings(duplicateFindings(scanner.duplicateMarks()));
   const summary = acc.finish();
 
   await mkdir(args.out, { recursive: true });

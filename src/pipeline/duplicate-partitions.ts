@@ -1,0 +1,161 @@
+import { closeSync, mkdtempSync, openSync, readFileSync, rmSync, writeSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { DuplicateIndex, hash64 } from './duplicate-index.js';
+
+/**
+ * Finds repeated trade ids and exact duplicate rows in a file of any size with memory that does
+ * not grow with it: during the scan each row's 64-bit key hash, 32-bit content hash and row number
+ * (16 bytes) go to one of 256 partition files on local disk by the key's top bits; afterwards each
+ * partition is checked on its own with an in-memory index. Memory: 256 write buffers (4 MB) plus
+ * one partition's index (10 million rows: ~40,000 rows, under 2 MB). Disk: 16 bytes a row, deleted
+ * when done (Lambda's /tmp: 160 MB for 10 million rows).
+ */
+const PARTITION_BITS = 8;
+const PARTITIONS = 1 << PARTITION_BITS;
+const RECORD_BYTES = 16;
+const BUFFER_RECORDS = 1024;
+
+/** The repeats found, in row order: rows[i] repeats sameKeyAs[i] (its id) and/or sameRowAs[i] (exactly); 0 = no. */
+export class DuplicateMarks {
+  constructor(
+    readonly rows: Int32Array,
+    readonly sameKeyAs: Int32Array,
+    readonly sameRowAs: Int32Array,
+  ) {}
+
+  static readonly none = new DuplicateMarks(new Int32Array(0), new Int32Array(0), new Int32Array(0));
+
+  get size(): number {
+    return this.rows.length;
+  }
+
+  /** Index of the first mark at or after `row`. */
+  private lowerBound(row: number): number {
+    let lo = 0;
+    let hi = this.rows.length;
+    while (lo < hi) {
+      const mid = (lo + hi) >> 1;
+      if (this.rows[mid] < row) lo = mid + 1;
+      else hi = mid;
+    }
+    return lo;
+  }
+
+  /** The marks of rows first..last (inclusive), e.g. one chunk's. */
+  slice(first: number, last: number): DuplicateMarks {
+    const a = this.lowerBound(first);
+    const b = this.lowerBound(last + 1);
+    return new DuplicateMarks(this.rows.slice(a, b), this.sameKeyAs.slice(a, b), this.sameRowAs.slice(a, b));
+  }
+
+  /** Sets duplicateOf / duplicateRowOf on the rows it marks (rows in source order, any contiguous range). */
+  apply(rows: { sourceRow: number; duplicateOf?: number; duplicateRowOf?: number }[]): void {
+    if (rows.length === 0 || this.rows.length === 0) return;
+    const first = rows[0].sourceRow;
+    for (let i = this.lowerBound(first); i < this.rows.length; i++) {
+      const row = rows[this.rows[i] - first];
+      if (!row || row.sourceRow !== this.rows[i]) break;
+      if (this.sameKeyAs[i]) row.duplicateOf = this.sameKeyAs[i];
+      if (this.sameRowAs[i]) row.duplicateRowOf = this.sameRowAs[i];
+    }
+  }
+
+  toJSON(): { rows: number[]; sameKeyAs: number[]; sameRowAs: number[] } {
+    return { rows: Array.from(this.rows), sameKeyAs: Array.from(this.sameKeyAs), sameRowAs: Array.from(this.sameRowAs) };
+  }
+
+  static fromJSON(doc: { rows: number[]; sameKeyAs: number[]; sameRowAs: number[] }): DuplicateMarks {
+    return new DuplicateMarks(Int32Array.from(doc.rows), Int32Array.from(doc.sameKeyAs), Int32Array.from(doc.sameRowAs));
+  }
+}
+
+export class DuplicatePartitions {
+  private readonly dir: string;
+  private readonly files: number[] = [];
+  private readonly buffers: Uint32Array[] = [];
+  private readonly filled = new Int32Array(PARTITIONS);
+  private rows = 0;
+
+  /**
+   * @param keyed whether rows have a key (trade_id); without one, the content is the key
+   * @param tmpRoot where the partition files go (default: the OS temporary folder)
+   */
+  constructor(
+    private readonly keyed: boolean,
+    tmpRoot = os.tmpdir(),
+  ) {
+    this.dir = mkdtempSync(path.join(tmpRoot, 'trade-anomaly-dup-'));
+    for (let p = 0; p < PARTITIONS; p++) this.buffers.push(new Uint32Array((BUFFER_RECORDS * RECORD_BYTES) / 4));
+  }
+
+  /** Records one row: its key (the trade id, ignored for unkeyed files) and its whole content. */
+  add(key: string, content: string, row: number): void {
+    const [c1, c2] = hash64(content);
+    const [k1, k2] = this.keyed ? hash64(key) : [c1, c2];
+    const p = k1 >>> (32 - PARTITION_BITS);
+    const buffer = this.buffers[p];
+    const at = this.filled[p] * 4;
+    buffer[at] = k1;
+    buffer[at + 1] = k2;
+    buffer[at + 2] = c2;
+    buffer[at + 3] = row;
+    if (++this.filled[p] === BUFFER_RECORDS) this.flush(p);
+    this.rows++;
+  }
+
+  private flush(p: number): void {
+    if (this.filled[p] === 0) return;
+    this.files[p] ??= openSync(path.join(this.dir, String(p)), 'a');
+    const bytes = new Uint8Array(this.buffers[p].buffer, 0, this.filled[p] * RECORD_BYTES);
+    writeSync(this.files[p], bytes);
+    this.filled[p] = 0;
+  }
+
+  /** Checks every partition and returns the repeats in row order; removes the partition files. */
+  finish(): DuplicateMarks {
+    const rows: number[] = [];
+    const sameKeyAs: number[] = [];
+    const sameRowAs: number[] = [];
+    try {
+      for (let p = 0; p < PARTITIONS; p++) this.flush(p);
+      for (let p = 0; p < PARTITIONS; p++) {
+        if (this.files[p] === undefined) continue;
+        closeSync(this.files[p]);
+        delete this.files[p];
+        const bytes = readFileSync(path.join(this.dir, String(p)));
+        const records = new Uint32Array(bytes.buffer, bytes.byteOffset, bytes.byteLength / 4);
+        const index = new DuplicateIndex();
+        // Records of one partition are in row order, so the first occurrence is always seen first.
+        for (let i = 0; i < records.length; i += 4) {
+          const found = index.checkHashed(records[i], records[i + 1], records[i + 2], this.keyed, records[i + 3]);
+          if (found.sameKeyAs !== undefined || found.sameRowAs !== undefined) {
+            rows.push(records[i + 3]);
+            sameKeyAs.push(found.sameKeyAs ?? 0);
+            sameRowAs.push(found.sameRowAs ?? 0);
+          }
+        }
+      }
+    } finally {
+      rmSync(this.dir, { recursive: true, force: true });
+    }
+    const order = rows.map((_, i) => i).sort((a, b) => rows[a] - rows[b]);
+    return new DuplicateMarks(
+      Int32Array.from(order, (i) => rows[i]),
+      Int32Array.from(order, (i) => sameKeyAs[i]),
+      Int32Array.from(order, (i) => sameRowAs[i]),
+    );
+  }
+
+  /** Removes the partition files without checking them (a scan that failed). */
+  discard(): void {
+    for (const fd of this.files) if (fd !== undefined) closeSync(fd);
+    this.files.length = 0;
+    rmSync(this.dir, { recursive: true, force: true });
+  }
+
+  /** Rows recorded so far. */
+  get count(): number {
+    return this.rows;
+  }
+}
