@@ -16,7 +16,9 @@ export function formatNumber(x: number | null | undefined, digits = 4): string {
   if (!Number.isFinite(x)) return x > 0 ? '∞' : '−∞';
   const a = Math.abs(x);
   if (a !== 0 && (a >= 1e15 || a < 1e-4)) return x.toExponential(Math.max(0, digits - 1));
-  if (Number.isInteger(x)) return x.toLocaleString('en-US');
+  // Large values keep every integer digit: 4 significant digits would show an epoch-ms quantile
+  // (1,614,180,779,623.5) as 1,614,000,000,000, below the column's minimum.
+  if (Number.isInteger(x) || a >= 10 ** digits) return Math.round(x).toLocaleString('en-US');
   return Number(x.toPrecision(digits)).toLocaleString('en-US', { maximumFractionDigits: 12 });
 }
 

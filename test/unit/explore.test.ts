@@ -429,6 +429,8 @@ describe('report and charts', () => {
     expect(formatNumber(1234567)).toBe('1,234,567');
     expect(formatNumber(0.000012345)).toBe('1.234e-5');
     expect(formatNumber(42.98765, 4)).toBe('42.99');
+    // A large non-integer (an interpolated epoch-ms quantile) keeps its integer digits.
+    expect(formatNumber(1_614_180_779_623.5)).toBe('1,614,180,779,624');
     expect(formatNumber(null)).toBe('–');
     expect([formatPercent(1, 5000), formatPercent(1, 200_000), formatPercent(0, 10), formatPercent(1, 3), formatPercent(1, 0)]).toEqual(['0.02%', '<0.01%', '0.0%', '33.3%', '–']);
     expect(zeroBasedTicks(1105, 4)).toEqual([0, 500, 1000, 1500]);
