@@ -4,6 +4,7 @@ import { S3ObjectStore } from '../adapters/s3-object-store.js';
 import { ModelCache } from '../model/model-store.js';
 import type { ScoreTaskInput } from '../pipeline/manifest.js';
 import { scoreChunk } from '../steps/score-step.js';
+import { CRASH_WORKER } from './worker-faults.js';
 
 /**
  * A worker thread of the local orchestrator: the score step, like one warm Lambda container (one S3
@@ -12,7 +13,7 @@ import { scoreChunk } from '../steps/score-step.js';
 export interface ScoreRequest {
   id: number;
   input: ScoreTaskInput;
-  /** Test hook: fail this request with this message (fault injection). */
+  /** Test hook: fail this request with this message, or with CRASH_WORKER end the thread (fault injection). */
   failWith?: string;
 }
 
@@ -23,6 +24,7 @@ const storeFor = (bucket: string) => new S3ObjectStore(client, bucket);
 
 parentPort!.on('message', (request: ScoreRequest) => {
   const run = async () => {
+    if (request.failWith === CRASH_WORKER) process.exit(70);
     if (request.failWith) throw new Error(request.failWith);
     return scoreChunk(request.input, { storeFor, models });
   };

@@ -4,6 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ANOMALY_TYPES } from '../../src/generate/trading-day.js';
 import { readLabels } from '../../src/evaluate/labels.js';
 import { RunFailedError } from '../../src/local/local-state-machine.js';
+import { CRASH_WORKER } from '../../src/local/worker-faults.js';
 import { runLocal, type LocalRunResult } from '../../src/local/local-run.js';
 import { saveModelToDir } from '../../src/model/model-store.js';
 import type { RunSummary } from '../../src/steps/run-summary.js';
@@ -152,6 +153,24 @@ describe('run FILE on the embedded default', () => {
     const outboxFile = await readFile(path.join(stateDir, 'outbox.jsonl'), 'utf8');
     expect(outboxFile.trim().split('\n')).toHaveLength(1);
     await expect(readFile(path.join(tmp.dir, 'out-failing', 'trades.parquet'))).rejects.toThrow();
+  });
+
+  it('fails a run cleanly when a score worker thread dies: a failure alert, no result, no hang', async () => {
+    const outbox: string[] = [];
+    await expect(
+      runLocal({
+        file: days.day.path,
+        modelDir,
+        outDir: path.join(tmp.dir, 'out-crashed'),
+        stateDir: path.join(tmp.dir, 'state-crashed'),
+        chunkRows: CHUNK_ROWS,
+        injectFault: (chunk) => (chunk === 0 ? CRASH_WORKER : undefined),
+        onAlert: (a) => outbox.push(`${a.subject}\n${a.message}`),
+      }),
+    ).rejects.toThrow(/score worker exited with code 70/);
+    expect(outbox).toHaveLength(1);
+    expect(outbox[0]).toMatch(/run failed/);
+    await expect(readFile(path.join(tmp.dir, 'out-crashed', 'trades.parquet'))).rejects.toThrow();
   });
 
   it('fits a model on the file itself when none is available, and says so', async () => {
