@@ -1,9 +1,13 @@
 import middy from '@middy/core';
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
+import { MetricUnit } from '@aws-lambda-powertools/metrics';
+import { logMetrics } from '@aws-lambda-powertools/metrics/middleware';
 import type { S3Event } from 'aws-lambda';
 import { parseSchemaText } from '../src/schema/schema-settings.js';
 import { ingestS3Event, type IngestOutcome } from '../src/steps/ingest-step.js';
-import { logger, requireEnv, sfnExecutionStarter, snsAlertSink, stage, storeFor } from './runtime.js';
+import { integerEnv } from './environment.js';
+import { METRIC } from './metric-names.js';
+import { logger, metrics, requireEnv, sfnExecutionStarter, snsAlertSink, stage, storeFor } from './runtime.js';
 
 /** S3 ObjectCreated on incoming/ -> chunks, context and manifest under runs/<runId>/, then the execution. */
 const deps = {
@@ -13,14 +17,29 @@ const deps = {
   alerts: snsAlertSink(requireEnv('TOPIC_ARN')),
   executions: sfnExecutionStarter(requireEnv('STATE_MACHINE_ARN')),
   stage,
-  chunkRows: Number(requireEnv('CHUNK_ROWS')),
+  chunkRows: integerEnv('CHUNK_ROWS', 1),
 };
-if (!Number.isInteger(deps.chunkRows) || deps.chunkRows < 1) throw new RangeError(`CHUNK_ROWS must be a positive integer, got ${process.env.CHUNK_ROWS}`);
+
+const OUTCOME_METRIC = {
+  started: METRIC.filesStarted,
+  duplicate: METRIC.filesDuplicate,
+  rejected: METRIC.filesRejected,
+  ignored: METRIC.filesIgnored,
+} as const satisfies Record<IngestOutcome['status'], string>;
 
 async function ingest(event: S3Event): Promise<IngestOutcome[]> {
   const outcomes = await ingestS3Event(event, deps);
-  for (const outcome of outcomes) logger.info('ingest outcome', { ...outcome });
+  for (const outcome of outcomes) {
+    logger.info('ingest outcome', { ...outcome });
+    metrics.addMetric(OUTCOME_METRIC[outcome.status], MetricUnit.Count, 1);
+    if (outcome.status === 'started') {
+      metrics.addMetric(METRIC.ingestedRows, MetricUnit.Count, outcome.rows);
+      metrics.addMetric(METRIC.ingestedChunks, MetricUnit.Count, outcome.chunks);
+    }
+  }
   return outcomes;
 }
 
-export const handler = middy(ingest).use(injectLambdaContext(logger, { clearState: true }));
+export const handler = middy(ingest)
+  .use(injectLambdaContext(logger, { clearState: true }))
+  .use(logMetrics(metrics, { captureColdStartMetric: true }));

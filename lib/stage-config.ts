@@ -7,6 +7,9 @@ import { parse as parseYaml } from 'yaml';
 /** Schema files in a stage config are named relative to the project's root. */
 const PROJECT_ROOT = fileURLToPath(new URL('../', import.meta.url));
 
+/** The stage whose config must meet the production rules in loadStageConfig. */
+export const PROD_STAGE = 'prod';
+
 /** The context key in cdk.json under which each stage's config lives. */
 export const STAGES_CONTEXT_KEY = 'stages';
 
@@ -28,12 +31,60 @@ export interface RetryConfig {
   readonly backoffRate: number;
 }
 
+/**
+ * When a run's alert says HIGH rather than LOW. Passed to aggregate (SEVERITY_HIGH_SCORE,
+ * SEVERITY_HIGH_BAD_ROW_SHARE); the defaults in src/steps/aggregate-step.ts apply locally.
+ */
+export interface SeverityConfig {
+  /** A model score at or above this (and the model's threshold) makes the run HIGH. */
+  readonly highScore: number;
+  /** More than this share of rows breaking data-quality rules makes the run HIGH. */
+  readonly highBadRowShare: number;
+}
+
+/** CloudWatch alarms of the stage. Each alarm fires when its metric reaches the threshold in one period. */
+export interface AlarmConfig {
+  /**
+   * true: alarms notify the ops topic. false: the alarms exist (the dashboard shows their state)
+   * but notify nobody.
+   */
+  readonly enabled: boolean;
+  /** The period over which each metric is summed, in minutes. */
+  readonly periodMinutes: number;
+  /** Errors of any one function in a period. */
+  readonly lambdaErrors: number;
+  /** Throttled invocations of any one function in a period. */
+  readonly lambdaThrottles: number;
+  /** Failed or timed-out executions in a period (an abort is someone's decision: it alerts, it does not alarm). */
+  readonly failedExecutions: number;
+  /** Messages waiting in ingest's dead-letter queue (ingest crashed or timed out for good). */
+  readonly deadLetterMessages: number;
+}
+
+/** The days a weekly schedule can name, in EventBridge Scheduler's spelling. */
+export const WEEK_DAYS = ['MON', 'TUE', 'WED', 'THU', 'FRI', 'SAT', 'SUN'] as const;
+export type WeekDay = (typeof WEEK_DAYS)[number];
+
+/** When the day's file is expected, so that its absence raises an alarm. */
+export interface DailyFileConfig {
+  /** Local time by which the file should be under incoming/, `HH:MM` (24 h). */
+  readonly expectedBy: string;
+  /** IANA time zone of expectedBy, e.g. `Europe/London` (daylight saving handled by the scheduler). */
+  readonly timeZone: string;
+  /** The days a file is expected. */
+  readonly days: readonly WeekDay[];
+  /** A file that arrived within this many hours before the check counts as the day's file. */
+  readonly lookbackHours: number;
+}
+
 /** Everything that may differ between dev, staging and prod. Read from cdk.json, validated. */
 export interface StageConfig {
   /** The stage's name (the key in cdk.json), e.g. `prod`. */
   readonly stage: string;
-  /** Email addresses subscribed to the alert topic. May be empty (other subscribers can be added). */
+  /** Email addresses subscribed to the alert topic (run summaries, rejections, failed runs). */
   readonly alertEmails: readonly string[];
+  /** Email addresses subscribed to the ops topic (CloudWatch alarms). */
+  readonly opsEmails: readonly string[];
   /** Rows per chunk written by ingest; one score invocation per chunk. */
   readonly chunkRows: number;
   /** How many chunks are scored at once (the Map state's MaxConcurrency). */
@@ -46,6 +97,10 @@ export interface StageConfig {
   /** Object versioning on the data bucket. */
   readonly versioned: boolean;
   readonly scoreRetry: RetryConfig;
+  readonly severity: SeverityConfig;
+  readonly alarms: AlarmConfig;
+  /** When the day's file is expected; absent: no arrival check (a stage that gets files only on demand). */
+  readonly dailyFile?: DailyFileConfig;
   /**
    * How the stage's files are read: a schema file (JSON or YAML, path relative to the project),
    * passed to ingest as JSON in TRADE_SCHEMA. Absent: the default schema. Ingest checks it in full
@@ -89,6 +144,10 @@ const LIMITS = {
   maxAttempts: { min: 0, max: 10 },
   intervalSeconds: { min: 1, max: 300 },
   backoffRate: { min: 1, max: 10 },
+  severityShare: { min: 0.000001, max: 1 },
+  periodMinutes: { min: 1, max: 1440 },
+  alarmThreshold: { min: 1, max: 10_000 },
+  lookbackHours: { min: 1, max: 24 },
 } as const;
 
 const RETENTION_VALUES: readonly number[] = Object.values(RetentionDays).filter(
@@ -96,6 +155,7 @@ const RETENTION_VALUES: readonly number[] = Object.values(RetentionDays).filter(
 );
 
 const STAGE_NAME = /^[a-z][a-z0-9-]{0,20}$/;
+const CLOCK_TIME = /^([01]\d|2[0-3]):([0-5]\d)$/;
 // Deliberately loose: catches typos and placeholders, not every RFC 5322 corner.
 const EMAIL = /^[^\s@,;]+@[^\s@,;]+\.[^\s@,;]+$/;
 
@@ -136,6 +196,7 @@ export function loadStageConfig(stages: unknown, stage: string, projectRoot = PR
   const c = new Checker(problems);
   c.onlyKeys('', raw, [
     'alertEmails',
+    'opsEmails',
     'chunkRows',
     'mapConcurrency',
     'functions',
@@ -143,10 +204,14 @@ export function loadStageConfig(stages: unknown, stage: string, projectRoot = PR
     'retainData',
     'versioned',
     'scoreRetry',
+    'severity',
+    'alarms',
+    'dailyFile',
     'schemaFile',
   ]);
 
   const alertEmails = c.emails('alertEmails', raw.alertEmails);
+  const opsEmails = c.emails('opsEmails', raw.opsEmails);
   const chunkRows = c.integer('chunkRows', raw.chunkRows, LIMITS.chunkRows);
   const mapConcurrency = c.integer('mapConcurrency', raw.mapConcurrency, LIMITS.mapConcurrency);
 
@@ -175,6 +240,39 @@ export function loadStageConfig(stages: unknown, stage: string, projectRoot = PR
     backoffRate: c.number('scoreRetry.backoffRate', rawRetry.backoffRate, LIMITS.backoffRate),
   };
 
+  const rawSeverity = c.object('severity', raw.severity);
+  c.onlyKeys('severity', rawSeverity, ['highScore', 'highBadRowShare']);
+  const severity: SeverityConfig = {
+    highScore: c.number('severity.highScore', rawSeverity.highScore, LIMITS.severityShare),
+    highBadRowShare: c.number('severity.highBadRowShare', rawSeverity.highBadRowShare, LIMITS.severityShare),
+  };
+
+  const rawAlarms = c.object('alarms', raw.alarms);
+  c.onlyKeys('alarms', rawAlarms, ['enabled', 'periodMinutes', 'lambdaErrors', 'lambdaThrottles', 'failedExecutions', 'deadLetterMessages']);
+  const alarms: AlarmConfig = {
+    enabled: c.boolean('alarms.enabled', rawAlarms.enabled),
+    periodMinutes: c.integer('alarms.periodMinutes', rawAlarms.periodMinutes, LIMITS.periodMinutes),
+    lambdaErrors: c.integer('alarms.lambdaErrors', rawAlarms.lambdaErrors, LIMITS.alarmThreshold),
+    lambdaThrottles: c.integer('alarms.lambdaThrottles', rawAlarms.lambdaThrottles, LIMITS.alarmThreshold),
+    failedExecutions: c.integer('alarms.failedExecutions', rawAlarms.failedExecutions, LIMITS.alarmThreshold),
+    deadLetterMessages: c.integer('alarms.deadLetterMessages', rawAlarms.deadLetterMessages, LIMITS.alarmThreshold),
+  };
+  if (alarms.enabled && Array.isArray(raw.opsEmails) && raw.opsEmails.length === 0) {
+    problems.push('opsEmails must name at least one address when alarms.enabled is true (nobody would hear the alarms)');
+  }
+
+  let dailyFile: DailyFileConfig | undefined;
+  if (raw.dailyFile !== undefined) {
+    const rawDaily = c.object('dailyFile', raw.dailyFile);
+    c.onlyKeys('dailyFile', rawDaily, ['expectedBy', 'timeZone', 'days', 'lookbackHours']);
+    dailyFile = {
+      expectedBy: c.clockTime('dailyFile.expectedBy', rawDaily.expectedBy),
+      timeZone: c.timeZone('dailyFile.timeZone', rawDaily.timeZone),
+      days: c.weekDays('dailyFile.days', rawDaily.days),
+      lookbackHours: c.integer('dailyFile.lookbackHours', rawDaily.lookbackHours, LIMITS.lookbackHours),
+    };
+  }
+
   let schemaFile: string | undefined;
   let schemaJson: string | undefined;
   if (raw.schemaFile !== undefined) {
@@ -200,17 +298,21 @@ export function loadStageConfig(stages: unknown, stage: string, projectRoot = PR
     }
   }
 
-  // Production data must survive a mistaken `cdk destroy` or a replaced bucket, and an overwritten
-  // object must be recoverable: these two are not a matter of taste for prod.
-  if (stage === 'prod') {
+  // What prod must have, in one place: production data must survive a mistaken `cdk destroy` or a
+  // replaced bucket, an overwritten object must be recoverable, someone must hear the alarms, and a
+  // missing daily file must be noticed. These are not a matter of taste for prod.
+  if (stage === PROD_STAGE) {
     if (raw.retainData === false) problems.push('retainData must be true for prod');
     if (raw.versioned === false) problems.push('versioned must be true for prod');
+    if (isRecord(raw.alarms) && raw.alarms.enabled === false) problems.push('alarms.enabled must be true for prod');
+    if (raw.dailyFile === undefined) problems.push('dailyFile must be set for prod (when the day\'s file is expected)');
   }
 
   if (problems.length > 0) throw invalid(stage, problems);
   return {
     stage,
     alertEmails,
+    opsEmails,
     chunkRows,
     mapConcurrency,
     functions,
@@ -218,6 +320,9 @@ export function loadStageConfig(stages: unknown, stage: string, projectRoot = PR
     retainData,
     versioned,
     scoreRetry,
+    severity,
+    alarms,
+    ...(dailyFile ? { dailyFile } : {}),
     ...(schemaFile ? { schemaFile, schemaJson } : {}),
   };
 }
@@ -284,6 +389,38 @@ class Checker {
     return value as number;
   }
 
+  clockTime(path: string, value: unknown): string {
+    if (value === undefined) this.problems.push(`${path} is missing`);
+    else if (typeof value !== 'string' || !CLOCK_TIME.test(value)) this.problems.push(`${path} must be a time HH:MM (24 h), got ${describe(value)}`);
+    return value as string;
+  }
+
+  timeZone(path: string, value: unknown): string {
+    if (value === undefined) this.problems.push(`${path} is missing`);
+    else if (typeof value !== 'string' || !isTimeZone(value)) {
+      this.problems.push(`${path} must be an IANA time zone such as "Europe/London" or "UTC", got ${describe(value)}`);
+    }
+    return value as string;
+  }
+
+  weekDays(path: string, value: unknown): WeekDay[] {
+    if (value === undefined) {
+      this.problems.push(`${path} is missing`);
+      return [];
+    }
+    if (!Array.isArray(value) || value.length === 0) {
+      this.problems.push(`${path} must be a non-empty list of ${WEEK_DAYS.join(', ')}, got ${describe(value)}`);
+      return [];
+    }
+    value.forEach((day: unknown, i) => {
+      if (typeof day !== 'string' || !(WEEK_DAYS as readonly string[]).includes(day)) {
+        this.problems.push(`${path}[${i}] ${describe(day)} is not one of ${WEEK_DAYS.join(', ')}`);
+      }
+    });
+    if (new Set(value).size !== value.length) this.problems.push(`${path} lists a day twice`);
+    return value as WeekDay[];
+  }
+
   emails(path: string, value: unknown): string[] {
     if (value === undefined) {
       this.problems.push(`${path} is missing`);
@@ -300,6 +437,15 @@ class Checker {
     });
     if (new Set(value).size !== value.length) this.problems.push(`${path} lists an address twice`);
     return value as string[];
+  }
+}
+
+function isTimeZone(name: string): boolean {
+  try {
+    new Intl.DateTimeFormat('en', { timeZone: name });
+    return true;
+  } catch {
+    return false;
   }
 }
 

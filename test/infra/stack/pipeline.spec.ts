@@ -1,0 +1,513 @@
+/**
+ * Storage, functions, state machine, failure paths, alerts and least privilege of each stage's stack.
+ * Run by ../stack.test.ts.
+ */
+import { Match } from 'aws-cdk-lib/assertions';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { EXECUTION_TIMEOUT } from '../../../lib/constructs/pipeline.js';
+import {
+  STAGES,
+  allStates,
+  bucketObjects,
+  definitionOf,
+  flatten,
+  objectsAllowed,
+  resourcesAllowed,
+  statementsOf,
+  synthesizeAll,
+  type AslState,
+  type StageName,
+  type Synthesized,
+} from '../synth.js';
+
+let synthesized: Map<StageName, Synthesized>;
+beforeAll(() => {
+  synthesized = synthesizeAll();
+});
+const get = (stage: StageName): Synthesized => synthesized.get(stage)!;
+
+const TLS_ONLY = Match.objectLike({ Effect: 'Deny', Condition: { Bool: { 'aws:SecureTransport': 'false' } } });
+
+describe.each(STAGES)('stack for %s', (stage) => {
+  const isProd = stage === 'prod';
+
+  describe('storage', () => {
+    it('has a data bucket and an access-log bucket, both S3-encrypted with every public access blocked', () => {
+      const { template, ids } = get(stage);
+      template.resourceCountIs('AWS::S3::Bucket', 2);
+      const buckets = template.findResources('AWS::S3::Bucket');
+      for (const id of [ids.bucket, ids.accessLogs]) {
+        expect(buckets[id]?.Properties).toMatchObject({
+          BucketEncryption: {
+            ServerSideEncryptionConfiguration: [{ ServerSideEncryptionByDefault: { SSEAlgorithm: 'AES256' } }],
+          },
+          PublicAccessBlockConfiguration: {
+            BlockPublicAcls: true,
+            BlockPublicPolicy: true,
+            IgnorePublicAcls: true,
+            RestrictPublicBuckets: true,
+          },
+          OwnershipControls: { Rules: [{ ObjectOwnership: 'BucketOwnerEnforced' }] },
+        });
+      }
+    });
+
+    it('denies every request to either bucket that does not use TLS 1.2 or later', () => {
+      const { template, ids } = get(stage);
+      for (const id of [ids.bucket, ids.accessLogs]) {
+        template.hasResourceProperties('AWS::S3::BucketPolicy', {
+          Bucket: { Ref: id },
+          PolicyDocument: {
+            Statement: Match.arrayWith([
+              Match.objectLike({
+                Effect: 'Deny',
+                Action: 's3:*',
+                Principal: { AWS: '*' },
+                Condition: { Bool: { 'aws:SecureTransport': 'false' } },
+              }),
+              Match.objectLike({ Effect: 'Deny', Condition: { NumericLessThan: { 's3:TlsVersion': 1.2 } } }),
+            ]),
+          },
+        });
+      }
+    });
+
+    it('logs every request to the data bucket into the access-log bucket, kept as long as the stage keeps logs', () => {
+      const { template, ids, config } = get(stage);
+      const buckets = template.findResources('AWS::S3::Bucket');
+      expect(buckets[ids.bucket]?.Properties.LoggingConfiguration).toEqual({
+        DestinationBucketName: { Ref: ids.accessLogs },
+        LogFilePrefix: 'data/',
+      });
+      expect(buckets[ids.accessLogs]?.Properties.LifecycleConfiguration.Rules).toEqual([
+        { Id: 'expire-access-logs', ExpirationInDays: config.logRetentionDays, Status: 'Enabled' },
+      ]);
+      // Delivery is allowed by bucket policy (no ACLs: the bucket owner owns every object).
+      template.hasResourceProperties('AWS::S3::BucketPolicy', {
+        Bucket: { Ref: ids.accessLogs },
+        PolicyDocument: {
+          Statement: Match.arrayWith([
+            Match.objectLike({ Effect: 'Allow', Action: 's3:PutObject', Principal: { Service: 'logging.s3.amazonaws.com' } }),
+          ]),
+        },
+      });
+    });
+
+    it(isProd ? 'is versioned and retained on stack deletion' : 'is unversioned and deleted with its objects', () => {
+      const { template, ids } = get(stage);
+      const data = template.findResources('AWS::S3::Bucket')[ids.bucket];
+      expect(data?.Properties.VersioningConfiguration).toEqual(isProd ? { Status: 'Enabled' } : undefined);
+      for (const id of [ids.bucket, ids.accessLogs]) {
+        expect(template.findResources('AWS::S3::Bucket')[id]).toMatchObject({
+          DeletionPolicy: isProd ? 'Retain' : 'Delete',
+          UpdateReplacePolicy: isProd ? 'Retain' : 'Delete',
+        });
+      }
+      template.resourceCountIs('Custom::S3AutoDeleteObjects', isProd ? 0 : 2);
+    });
+
+    it('expires intermediate data: runs/ after 14 days, Athena results after 30, broken uploads after 7', () => {
+      const { template, ids } = get(stage);
+      const rules = template.findResources('AWS::S3::Bucket')[ids.bucket]?.Properties.LifecycleConfiguration.Rules as Array<Record<string, unknown>>;
+      expect(rules).toEqual(
+        expect.arrayContaining([
+          expect.objectContaining({ Prefix: 'runs/', ExpirationInDays: 14, Status: 'Enabled' }),
+          expect.objectContaining({ Prefix: 'athena-results/', ExpirationInDays: 30, Status: 'Enabled' }),
+          expect.objectContaining({ AbortIncompleteMultipartUpload: { DaysAfterInitiation: 7 }, Status: 'Enabled' }),
+        ]),
+      );
+      // Results, reports, models, incoming and rejected files are never expired.
+      expect(rules.filter((r) => r.ExpirationInDays !== undefined).map((r) => r.Prefix).sort()).toEqual(['athena-results/', 'runs/']);
+      const noncurrent = rules.find((r) => r.Id === 'expire-noncurrent-versions');
+      expect(noncurrent).toEqual(
+        isProd ? expect.objectContaining({ NoncurrentVersionExpiration: { NoncurrentDays: 90 }, Status: 'Enabled' }) : undefined,
+      );
+    });
+
+    it('invokes ingest on every ObjectCreated event under incoming/', () => {
+      const { template, ids } = get(stage);
+      template.hasResourceProperties('Custom::S3BucketNotifications', {
+        BucketName: { Ref: ids.bucket },
+        NotificationConfiguration: {
+          LambdaFunctionConfigurations: [
+            {
+              Events: ['s3:ObjectCreated:*'],
+              Filter: { Key: { FilterRules: [{ Name: 'prefix', Value: 'incoming/' }] } },
+              LambdaFunctionArn: { 'Fn::GetAtt': [ids.ingest, 'Arn'] },
+            },
+          ],
+        },
+      });
+      template.hasResourceProperties('AWS::Lambda::Permission', {
+        Action: 'lambda:InvokeFunction',
+        FunctionName: { 'Fn::GetAtt': [ids.ingest, 'Arn'] },
+        Principal: 's3.amazonaws.com',
+        SourceArn: { 'Fn::GetAtt': [ids.bucket, 'Arn'] },
+      });
+    });
+  });
+
+  describe('functions', () => {
+    const ours = (s: Synthesized) =>
+      [
+        ['ingest', s.ids.ingest],
+        ['score', s.ids.score],
+        ['aggregate', s.ids.aggregate],
+        ['runFailed', s.ids.runFailed],
+        ...(s.ids.arrivalCheck ? [['arrivalCheck', s.ids.arrivalCheck]] : []),
+      ] as Array<[string, string]>;
+
+    it(`are ${stage === 'dev' ? 'four' : 'five (with the arrival check)'} functions on Node.js 22, ARM64, traced; the pipeline's sized from config`, () => {
+      const s = get(stage);
+      const functions = s.template.findResources('AWS::Lambda::Function', {
+        Properties: { Environment: { Variables: { STAGE: stage } } },
+      });
+      expect(Object.keys(functions).sort()).toEqual(ours(s).map(([, id]) => id).sort());
+      for (const [, id] of ours(s)) {
+        expect(functions[id]?.Properties).toMatchObject({
+          Runtime: 'nodejs22.x',
+          Architectures: ['arm64'],
+          Handler: 'index.handler',
+          TracingConfig: { Mode: 'Active' },
+          Environment: { Variables: { NODE_OPTIONS: '--enable-source-maps', STAGE: stage } },
+        });
+      }
+      for (const name of ['ingest', 'score', 'aggregate'] as const) {
+        expect(functions[s.ids[name]]?.Properties).toMatchObject({
+          MemorySize: s.config.functions[name].memoryMb,
+          Timeout: s.config.functions[name].timeoutSeconds,
+        });
+      }
+    });
+
+    it('log to their own log groups with the stage retention', () => {
+      const s = get(stage);
+      const functions = s.template.findResources('AWS::Lambda::Function');
+      const logGroups = s.template.findResources('AWS::Logs::LogGroup');
+      for (const [, id] of ours(s)) {
+        const groupRef = functions[id]?.Properties.LoggingConfig.LogGroup as { Ref: string };
+        expect(logGroups[groupRef.Ref]).toMatchObject({
+          Properties: { RetentionInDays: s.config.logRetentionDays },
+          DeletionPolicy: isProd ? 'Retain' : 'Delete',
+        });
+      }
+    });
+
+    it('run under roles of their own with no managed policy, each allowed to write only its own log group', () => {
+      const s = get(stage);
+      const functions = s.template.findResources('AWS::Lambda::Function');
+      const roles = s.template.findResources('AWS::IAM::Role');
+      for (const [, id] of ours(s)) {
+        const roleId = (functions[id]?.Properties.Role as { 'Fn::GetAtt': [string, string] })['Fn::GetAtt'][0];
+        expect(roles[roleId]?.Properties.ManagedPolicyArns).toBeUndefined();
+        const groupId = (functions[id]?.Properties.LoggingConfig.LogGroup as { Ref: string }).Ref;
+        expect(resourcesAllowed(statementsOf(s.template, roleId), 'logs:PutLogEvents')).toEqual([`GETATT(${groupId}.Arn)`]);
+      }
+    });
+
+    it('get the environment the handlers read, the severity levels from the stage config', () => {
+      const { template, ids, config } = get(stage);
+      const env = (id: string) =>
+        template.findResources('AWS::Lambda::Function')[id]?.Properties.Environment.Variables as Record<string, unknown>;
+      expect(env(ids.ingest)).toEqual({
+        NODE_OPTIONS: '--enable-source-maps',
+        STAGE: stage,
+        STATE_MACHINE_ARN: { Ref: ids.stateMachine },
+        TOPIC_ARN: { Ref: ids.topic },
+        CHUNK_ROWS: String(config.chunkRows),
+      });
+      expect(env(ids.score)).toEqual({ NODE_OPTIONS: '--enable-source-maps', STAGE: stage });
+      expect(env(ids.aggregate)).toEqual({
+        NODE_OPTIONS: '--enable-source-maps',
+        STAGE: stage,
+        TOPIC_ARN: { Ref: ids.topic },
+        SEVERITY_HIGH_SCORE: String(config.severity.highScore),
+        SEVERITY_HIGH_BAD_ROW_SHARE: String(config.severity.highBadRowShare),
+      });
+      expect(env(ids.runFailed)).toEqual({ NODE_OPTIONS: '--enable-source-maps', STAGE: stage, TOPIC_ARN: { Ref: ids.topic } });
+    });
+
+    it("sends ingest's asynchronous invocations that fail after two retries to an encrypted, TLS-only dead-letter queue", () => {
+      const { template, ids } = get(stage);
+      template.hasResourceProperties('AWS::Lambda::EventInvokeConfig', {
+        FunctionName: { Ref: ids.ingest },
+        MaximumRetryAttempts: 2,
+        DestinationConfig: { OnFailure: { Destination: { 'Fn::GetAtt': [ids.deadLetterQueue, 'Arn'] } } },
+      });
+      template.resourceCountIs('AWS::SQS::Queue', 1);
+      template.hasResourceProperties('AWS::SQS::Queue', { SqsManagedSseEnabled: true, MessageRetentionPeriod: 14 * 24 * 3600 });
+      template.hasResourceProperties('AWS::SQS::QueuePolicy', {
+        Queues: [{ Ref: ids.deadLetterQueue }],
+        PolicyDocument: { Statement: Match.arrayWith([TLS_ONLY]) },
+      });
+      expect(resourcesAllowed(statementsOf(template, ids.ingestRole), 'sqs:SendMessage')).toEqual([`GETATT(${ids.deadLetterQueue}.Arn)`]);
+    });
+  });
+
+  describe('state machine', () => {
+    it('is a Standard state machine with full logging, tracing and an execution timeout', () => {
+      const { template } = get(stage);
+      template.resourceCountIs('AWS::StepFunctions::StateMachine', 1);
+      template.hasResourceProperties('AWS::StepFunctions::StateMachine', {
+        StateMachineType: 'STANDARD',
+        TracingConfiguration: { Enabled: true },
+        LoggingConfiguration: { Level: 'ALL', IncludeExecutionData: true },
+      });
+      expect(definitionOf(get(stage)).TimeoutSeconds).toBe(EXECUTION_TIMEOUT.toSeconds());
+    });
+
+    it('maps over $.chunks with the stage concurrency, passing each chunk with the run keys', () => {
+      const s = get(stage);
+      const asl = definitionOf(s);
+      const map = asl.States[asl.StartAt];
+      expect(map).toMatchObject({
+        Type: 'Map',
+        ItemsPath: '$.chunks',
+        MaxConcurrency: s.config.mapConcurrency,
+        ResultPath: '$.scored',
+        ItemSelector: {
+          'runId.$': '$.runId',
+          'bucket.$': '$.bucket',
+          'manifestKey.$': '$.manifestKey',
+          'chunk.$': '$$.Map.Item.Value',
+        },
+      });
+    });
+
+    it('scores each chunk with the score function, retried per the stage policy', () => {
+      const s = get(stage);
+      const asl = definitionOf(s);
+      const processor = asl.States[asl.StartAt]?.ItemProcessor as { StartAt: string; States: Record<string, AslState> };
+      const scoreTask = processor.States[processor.StartAt];
+      expect(scoreTask?.Type).toBe('Task');
+      expect(scoreTask?.Resource).toBe(`GETATT(${s.ids.score}.Arn)`);
+      expect(scoreTask?.End).toBe(true);
+      expect(scoreTask?.Retry).toContainEqual({
+        ErrorEquals: ['States.TaskFailed'],
+        MaxAttempts: s.config.scoreRetry.maxAttempts,
+        IntervalSeconds: s.config.scoreRetry.intervalSeconds,
+        BackoffRate: s.config.scoreRetry.backoffRate,
+      });
+    });
+
+    it('then aggregates the whole run state into $.summary and ends', () => {
+      const s = get(stage);
+      const asl = definitionOf(s);
+      const aggregate = asl.States[asl.States[asl.StartAt]?.Next ?? ''];
+      expect(aggregate).toMatchObject({
+        Type: 'Task',
+        Resource: `GETATT(${s.ids.aggregate}.Arn)`,
+        ResultPath: '$.summary',
+        End: true,
+      });
+      // No Parameters/InputPath: the handler receives { runId, bucket, manifestKey, input, chunks, scored }.
+      expect(aggregate?.InputPath).toBeUndefined();
+      expect(aggregate?.Parameters).toBeUndefined();
+    });
+
+    it('lets a failure fail the execution at the failing state, so a redrive reruns exactly that state', () => {
+      const asl = definitionOf(get(stage));
+      const states = allStates(asl);
+      // No Catch (a caught failure would end in a Fail state, and a redrive would replay only the Fail)...
+      expect(states.filter((st) => st.Catch !== undefined)).toEqual([]);
+      expect(states.filter((st) => st.Type === 'Fail' || st.Type === 'Succeed')).toEqual([]);
+      // ...and an inline Map: a redrive reruns its failed iterations only (no Distributed Map run to redrive).
+      const map = asl.States[asl.StartAt]!;
+      expect(map.ItemReader).toBeUndefined();
+      expect(map.ResultWriter).toBeUndefined();
+      expect((map.ItemProcessor as { ProcessorConfig?: { Mode?: string } }).ProcessorConfig?.Mode ?? 'INLINE').toBe('INLINE');
+      expect(Object.keys(asl.States)).toEqual(['ScoreChunks', 'AggregateRun']);
+    });
+
+    it('alerts on every failed, timed-out or aborted execution through an EventBridge rule and the run-failed function', () => {
+      const { template, ids } = get(stage);
+      template.resourceCountIs('AWS::Events::Rule', 1);
+      template.hasResourceProperties('AWS::Events::Rule', {
+        EventPattern: {
+          source: ['aws.states'],
+          'detail-type': ['Step Functions Execution Status Change'],
+          detail: { stateMachineArn: [{ Ref: ids.stateMachine }], status: ['FAILED', 'TIMED_OUT', 'ABORTED'] },
+        },
+        State: 'ENABLED',
+        Targets: [
+          Match.objectLike({
+            Arn: { 'Fn::GetAtt': [ids.runFailed, 'Arn'] },
+            RetryPolicy: { MaximumRetryAttempts: 4 },
+            DeadLetterConfig: { Arn: { 'Fn::GetAtt': [ids.deadLetterQueue, 'Arn'] } },
+          }),
+        ],
+      });
+      template.hasResourceProperties('AWS::Lambda::EventInvokeConfig', {
+        FunctionName: { Ref: ids.runFailed },
+        DestinationConfig: { OnFailure: { Destination: { 'Fn::GetAtt': [ids.deadLetterQueue, 'Arn'] } } },
+      });
+    });
+  });
+
+  describe('alerts', () => {
+    it('has an alert topic and an ops topic, both encrypted with the stage key (rotated) and TLS-only', () => {
+      const { template, ids } = get(stage);
+      template.resourceCountIs('AWS::SNS::Topic', 2);
+      template.resourceCountIs('AWS::KMS::Key', 1);
+      template.hasResource('AWS::KMS::Key', {
+        Properties: { EnableKeyRotation: true },
+        DeletionPolicy: isProd ? 'Retain' : 'Delete',
+      });
+      for (const topic of [ids.topic, ids.opsTopic]) {
+        expect(template.findResources('AWS::SNS::Topic')[topic]?.Properties.KmsMasterKeyId).toEqual({ 'Fn::GetAtt': [ids.key, 'Arn'] });
+        template.hasResourceProperties('AWS::SNS::TopicPolicy', {
+          Topics: [{ Ref: topic }],
+          PolicyDocument: { Statement: Match.arrayWith([TLS_ONLY]) },
+        });
+      }
+    });
+
+    it('lets CloudWatch alarms use the key, so they can publish to the encrypted ops topic', () => {
+      const { template } = get(stage);
+      template.hasResourceProperties('AWS::KMS::Key', {
+        KeyPolicy: {
+          Statement: Match.arrayWith([
+            Match.objectLike({
+              Effect: 'Allow',
+              Principal: { Service: 'cloudwatch.amazonaws.com' },
+              Action: ['kms:Decrypt', 'kms:GenerateDataKey*'],
+            }),
+          ]),
+        },
+      });
+    });
+
+    it('subscribes the alert emails to the alert topic and the ops emails to the ops topic', () => {
+      const { template, ids, config } = get(stage);
+      template.resourceCountIs('AWS::SNS::Subscription', config.alertEmails.length + config.opsEmails.length);
+      expect(config.alertEmails.length).toBeGreaterThan(0);
+      for (const [emails, topic] of [
+        [config.alertEmails, ids.topic],
+        [config.opsEmails, ids.opsTopic],
+      ] as const) {
+        for (const email of emails) {
+          template.hasResourceProperties('AWS::SNS::Subscription', { Protocol: 'email', Endpoint: email, TopicArn: { Ref: topic } });
+        }
+      }
+    });
+  });
+
+  describe('least privilege', () => {
+    const publishes = (s: Synthesized, roleId: string) => {
+      const st = statementsOf(s.template, roleId);
+      expect(resourcesAllowed(st, 'sns:Publish')).toEqual([`REF(${s.ids.topic})`]);
+      // SNS needs exactly these two on the topic's key from a publisher; no kms:* or GenerateDataKey* wildcard.
+      expect(resourcesAllowed(st, 'kms:GenerateDataKey')).toEqual([`GETATT(${s.ids.key}.Arn)`]);
+      expect(resourcesAllowed(st, 'kms:Decrypt')).toEqual([`GETATT(${s.ids.key}.Arn)`]);
+    };
+
+    it('lets ingest read incoming/ and models/, read and write runs/ and rejected/, start the run and alert', () => {
+      const s = get(stage);
+      const st = statementsOf(s.template, s.ids.ingestRole);
+      // runs/ and rejected/ are read for the idempotency checks.
+      expect(objectsAllowed(st, 's3:GetObject')).toEqual(['incoming/', 'models/', 'rejected/', 'runs/'].map((p) => bucketObjects(s, p)));
+      expect(objectsAllowed(st, 's3:PutObject')).toEqual(['rejected/', 'runs/'].map((p) => bucketObjects(s, p)));
+      expect(resourcesAllowed(st, 's3:ListBucket')).toEqual([`GETATT(${s.ids.bucket}.Arn)`]);
+      expect(resourcesAllowed(st, 'states:StartExecution')).toEqual([`REF(${s.ids.stateMachine})`]);
+      publishes(s, s.ids.ingestRole);
+    });
+
+    it('lets score read runs/ and models/ and write runs/ only, with no SNS', () => {
+      const s = get(stage);
+      const st = statementsOf(s.template, s.ids.scoreRole);
+      expect(objectsAllowed(st, 's3:GetObject')).toEqual(['models/', 'runs/'].map((p) => bucketObjects(s, p)));
+      expect(objectsAllowed(st, 's3:PutObject')).toEqual([bucketObjects(s, 'runs/')]);
+      expect(resourcesAllowed(st, 'sns:Publish')).toEqual([]);
+      expect(resourcesAllowed(st, 'states:StartExecution')).toEqual([]);
+    });
+
+    it('lets aggregate read runs/ and models/, write results/, reports/ and the run summary under runs/, and alert', () => {
+      const s = get(stage);
+      const st = statementsOf(s.template, s.ids.aggregateRole);
+      expect(objectsAllowed(st, 's3:GetObject')).toEqual(['models/', 'runs/'].map((p) => bucketObjects(s, p)));
+      expect(resourcesAllowed(st, 's3:ListBucket')).toEqual([`GETATT(${s.ids.bucket}.Arn)`]);
+      expect(objectsAllowed(st, 's3:PutObject')).toEqual(['reports/', 'results/', 'runs/'].map((p) => bucketObjects(s, p)));
+      publishes(s, s.ids.aggregateRole);
+    });
+
+    it("lets the run-failed function describe this state machine's executions and alert, and touch no data", () => {
+      const s = get(stage);
+      const st = statementsOf(s.template, s.ids.runFailedRole);
+      const [executions, ...others] = resourcesAllowed(st, 'states:DescribeExecution');
+      expect(others).toEqual([]);
+      expect(executions).toMatch(new RegExp(`:execution:GETATT\\(${s.ids.stateMachine}\\.Name\\):\\*$`));
+      publishes(s, s.ids.runFailedRole);
+      expect(resourcesAllowed(st, 's3:GetObject')).toEqual([]);
+    });
+
+    it('grants only named actions on the data: no s3:*, s3:Get*, s3:List* or s3:Delete*', () => {
+      const s = get(stage);
+      const roles = [s.ids.ingestRole, s.ids.scoreRole, s.ids.aggregateRole, s.ids.runFailedRole, s.ids.arrivalCheckRole].filter(
+        (r): r is string => r !== undefined,
+      );
+      for (const role of roles) {
+        const actions = statementsOf(s.template, role).flatMap((st) => [st.Action].flat());
+        for (const action of actions.filter((a) => a.startsWith('s3:'))) {
+          expect(['s3:GetObject', 's3:PutObject', 's3:ListBucket'], `${role}: ${action}`).toContain(action);
+        }
+      }
+    });
+
+    it('never lets a function change or delete an input file', () => {
+      const s = get(stage);
+      for (const role of [s.ids.ingestRole, s.ids.scoreRole, s.ids.aggregateRole, s.ids.runFailedRole]) {
+        const st = statementsOf(s.template, role);
+        for (const action of ['s3:PutObject', 's3:DeleteObject', 's3:DeleteObjectVersion']) {
+          const resources = objectsAllowed(st, action);
+          expect(resources).not.toContain(bucketObjects(s, 'incoming/'));
+          expect(resources).not.toContain(bucketObjects(s, ''));
+        }
+      }
+    });
+
+    it('lets the state machine invoke only score and aggregate', () => {
+      const s = get(stage);
+      const invoked = resourcesAllowed(statementsOf(s.template, s.ids.stateMachineRole), 'lambda:InvokeFunction');
+      expect(new Set(invoked)).toEqual(
+        new Set([s.ids.score, s.ids.aggregate].flatMap((id) => [`GETATT(${id}.Arn)`, `GETATT(${id}.Arn):*`])),
+      );
+      expect(resourcesAllowed(statementsOf(s.template, s.ids.stateMachineRole), 'sns:Publish')).toEqual([]);
+    });
+  });
+
+  it('outputs the bucket, the topics, the state machine and the dead-letter queue', () => {
+    const { template, ids } = get(stage);
+    template.hasOutput('BucketName', { Value: { Ref: ids.bucket } });
+    template.hasOutput('TopicArn', { Value: { Ref: ids.topic } });
+    template.hasOutput('OpsTopicArn', { Value: { Ref: ids.opsTopic } });
+    template.hasOutput('StateMachineArn', { Value: { Ref: ids.stateMachine } });
+    template.hasOutput('DeadLetterQueueUrl', { Value: { Ref: ids.deadLetterQueue } });
+  });
+
+  it('gives no resource a fixed physical name except the stage-named Glue database and Athena workgroup', () => {
+    const { template } = get(stage);
+    /** The property that fixes a resource's physical name, by type. */
+    const NAME_PROPERTY: Record<string, (p: Record<string, any>) => unknown> = {
+      'AWS::S3::Bucket': (p) => p.BucketName,
+      'AWS::SNS::Topic': (p) => p.TopicName,
+      'AWS::SQS::Queue': (p) => p.QueueName,
+      'AWS::KMS::Key': () => undefined,
+      'AWS::Lambda::Function': (p) => p.FunctionName,
+      'AWS::IAM::Role': (p) => p.RoleName,
+      'AWS::Logs::LogGroup': (p) => p.LogGroupName,
+      'AWS::StepFunctions::StateMachine': (p) => p.StateMachineName,
+      'AWS::CloudWatch::Alarm': (p) => p.AlarmName,
+      'AWS::CloudWatch::Dashboard': (p) => p.DashboardName,
+      'AWS::Events::Rule': (p) => p.Name,
+      'AWS::Scheduler::Schedule': (p) => p.Name,
+      'AWS::Glue::Database': (p) => p.DatabaseInput?.Name,
+      'AWS::Athena::WorkGroup': (p) => p.Name,
+    };
+    const resources = template.toJSON().Resources as Record<string, { Type: string; Properties?: Record<string, unknown> }>;
+    const named = Object.values(resources)
+      .filter((r) => NAME_PROPERTY[r.Type]?.(r.Properties ?? {}) !== undefined)
+      .map((r) => `${r.Type} ${flatten(NAME_PROPERTY[r.Type]!(r.Properties ?? {}))}`);
+    const dbStage = stage.replace(/-/g, '_');
+    expect(named.sort()).toEqual([`AWS::Athena::WorkGroup trade-anomaly-${stage}`, `AWS::Glue::Database trade_anomaly_${dbStage}`]);
+  });
+});
