@@ -45,3 +45,9 @@ export function severityFromEnv(defaults: SeverityLevels, env: Environment = pro
     highBadRowShare: shareEnv('SEVERITY_HIGH_BAD_ROW_SHARE', defaults.highBadRowShare, env),
   };
 }
+
+/** The stage's anomaly threshold (cdk.json anomalyThreshold), overriding the model's; undefined when unset. */
+export function thresholdFromEnv(env: Environment = process.env): number | undefined {
+  if (env.ANOMALY_THRESHOLD === undefined || env.ANOMALY_THRESHOLD === '') return undefined;
+  return shareEnv('ANOMALY_THRESHOLD', Number.NaN, env);
+}

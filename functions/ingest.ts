@@ -5,7 +5,7 @@ import { logMetrics } from '@aws-lambda-powertools/metrics/middleware';
 import type { S3Event } from 'aws-lambda';
 import { parseSchemaText } from '../src/schema/schema-settings.js';
 import { ingestS3Event, type IngestOutcome } from '../src/steps/ingest-step.js';
-import { integerEnv } from './environment.js';
+import { integerEnv, thresholdFromEnv } from './environment.js';
 import { METRIC } from './metric-names.js';
 import { logger, metrics, requireEnv, sfnExecutionStarter, snsAlertSink, stage, storeFor } from './runtime.js';
 
@@ -18,6 +18,8 @@ const deps = {
   executions: sfnExecutionStarter(requireEnv('STATE_MACHINE_ARN')),
   stage,
   chunkRows: integerEnv('CHUNK_ROWS', 1),
+  // cdk.json anomalyThreshold: pinned in each run's manifest, so score and aggregate apply the same value.
+  threshold: thresholdFromEnv(),
 };
 
 const OUTCOME_METRIC = {

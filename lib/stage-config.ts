@@ -107,6 +107,11 @@ export interface StageConfig {
    * when it starts (the schema's validator is runtime code, which lib/ does not import).
    */
   readonly schemaFile?: string;
+  /**
+   * The stage's anomaly threshold (a score in (0, 1)), overriding the one each model carries;
+   * absent: the model's. Ingest pins it in each run's manifest.
+   */
+  readonly anomalyThreshold?: number;
   /** The schema file's document as compact JSON, read at synth. */
   readonly schemaJson?: string;
 }
@@ -208,6 +213,7 @@ export function loadStageConfig(stages: unknown, stage: string, projectRoot = PR
     'alarms',
     'dailyFile',
     'schemaFile',
+    'anomalyThreshold',
   ]);
 
   const alertEmails = c.emails('alertEmails', raw.alertEmails);
@@ -273,6 +279,8 @@ export function loadStageConfig(stages: unknown, stage: string, projectRoot = PR
     };
   }
 
+  const anomalyThreshold = raw.anomalyThreshold === undefined ? undefined : c.number('anomalyThreshold', raw.anomalyThreshold, { min: 0.01, max: 0.99 });
+
   let schemaFile: string | undefined;
   let schemaJson: string | undefined;
   if (raw.schemaFile !== undefined) {
@@ -324,6 +332,7 @@ export function loadStageConfig(stages: unknown, stage: string, projectRoot = PR
     alarms,
     ...(dailyFile ? { dailyFile } : {}),
     ...(schemaFile ? { schemaFile, schemaJson } : {}),
+    ...(anomalyThreshold !== undefined ? { anomalyThreshold } : {}),
   };
 }
 

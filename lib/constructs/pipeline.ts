@@ -139,6 +139,7 @@ export class Pipeline extends Construct {
         TOPIC_ARN: alerts.topic.topicArn,
         CHUNK_ROWS: String(config.chunkRows),
         ...(config.schemaJson ? { TRADE_SCHEMA: config.schemaJson } : {}),
+        ...(config.anomalyThreshold !== undefined ? { ANOMALY_THRESHOLD: String(config.anomalyThreshold) } : {}),
       },
     });
     // Reads on runs/ and rejected/ are the idempotency checks: a file delivered twice finds its

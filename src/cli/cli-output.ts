@@ -60,6 +60,14 @@ export function parseRate(name: string) {
   };
 }
 
+export function parseScore(name: string) {
+  return (value: string): number => {
+    const n = Number(value);
+    if (!(n > 0 && n < 1)) throw new CliError(`${name} must be a score between 0 and 1, got '${value}'`, EXIT.USAGE);
+    return n;
+  };
+}
+
 export function percent(x: number): string {
   return Number.isNaN(x) ? 'n/a' : `${(x * 100).toFixed(1)}%`;
 }

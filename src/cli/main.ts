@@ -1,5 +1,5 @@
 import { Command, CommanderError, Option } from 'commander';
-import { CliError, CliOutput, EXIT, parsePositiveInt, parseRate } from './cli-output.js';
+import { CliError, CliOutput, EXIT, parsePositiveInt, parseRate, parseScore } from './cli-output.js';
 import { demoCommand } from './commands/demo-command.js';
 import { evaluateCommand } from './commands/evaluate-command.js';
 import { exploreCommand } from './commands/explore-command.js';
@@ -56,6 +56,7 @@ export function buildProgram(): Command {
     .option('--model <dir>', 'model folder (default: the current model in the embedded bucket, or one fitted on the file)')
     .option('--schema <file>', 'how to read the file: column mapping, formats, session (JSON or YAML; see schemas/)')
     .option('--chunk-rows <n>', 'rows per chunk', parsePositiveInt('--chunk-rows'))
+    .option('--threshold <score>', "flag model scores at or above this (0-1), instead of the model's own threshold", parseScore('--threshold'))
     .option('--state-dir <dir>', "the embedded S3's folder (keeps the current model between runs)", '.trade-anomaly')
     .addOption(json())
     .addHelpText('after', '\nExample:\n  trade-anomaly run data/day.csv --model models/current --out out/today')

@@ -29,6 +29,8 @@ export interface LocalRunOptions {
   file: string;
   /** How to read the file (default: the default schema). */
   schema?: TradeSchema;
+  /** Overrides the model's anomaly threshold for this run (as a stage's anomalyThreshold does). */
+  threshold?: number;
   /** Output folder; default ./out/<runId>/. */
   outDir?: string;
   modelDir?: string;
@@ -108,6 +110,7 @@ export async function runLocal(options: LocalRunOptions): Promise<LocalRunResult
     const [outcome] = await ingestS3Event(objectCreatedEvent({ bucket: s3.bucket, key, etag: head.etag, size: head.size }), {
       storeFor,
       schema: options.schema,
+      threshold: options.threshold,
       alerts,
       stage,
       chunkRows: options.chunkRows ?? DEFAULT_CHUNK_ROWS,

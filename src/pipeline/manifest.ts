@@ -36,6 +36,8 @@ export interface Manifest {
   duplicateChunks: number[];
   /** The model every chunk of this run is scored with (pinned at ingest). */
   modelVersion: string;
+  /** The stage's threshold, when it overrides the model's (pinned at ingest, so score and aggregate agree). */
+  threshold?: number;
   /** Trading day of the file (UTC), used for the result's partition. */
   day: string;
 }

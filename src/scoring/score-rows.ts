@@ -47,6 +47,8 @@ export interface FileShape {
   present: readonly CanonicalField[];
   hasTradeIds: boolean;
   schema: TradeSchema;
+  /** The run's threshold when the stage overrides the model's. */
+  threshold?: number;
 }
 
 /**
@@ -79,6 +81,7 @@ function modelInput(t: CheckedTrade, refPrice: number | null, schema: TradeSchem
 
 export function scoreRows(rows: RawChunkRow[], shape: FileShape, ctx: DayContext, model: AnomalyModel): ScoredBatch {
   const optional = optionalFieldsOf(shape.present);
+  const threshold = shape.threshold ?? model.threshold;
   const readers = fieldReaders(shape.schema);
   const rules = fileRuleContext(shape.schema, ctx.day);
   const checked: CheckedTrade[] = rows.map((r) => {
@@ -117,7 +120,7 @@ export function scoreRows(rows: RawChunkRow[], shape: FileShape, ctx: DayContext
     const qualityCodes = [...new Set(t.issues.map((x) => x.code))];
     const reasonText = [...t.issues.map((x) => x.message), ...(imputations[i] ?? [])];
     const reasonCodes: string[] = [...qualityCodes];
-    if (score !== null && score >= model.threshold) {
+    if (score !== null && score >= threshold) {
       const why = modelReasons(z, slotOf[i] * FEATURE_COUNT, inputs[i]!, ctx);
       reasonCodes.push(...why.codes);
       reasonText.push(`${why.text.join('; ')} (score ${score.toFixed(2)})`);

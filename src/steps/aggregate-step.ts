@@ -68,6 +68,8 @@ export async function aggregateRun(input: AggregateTaskInput, deps: AggregateDep
   const store = deps.storeFor(input.bucket);
   const manifest = await getJson<Manifest>(store, input.manifestKey);
   const model = await deps.models.get(store, manifest.modelVersion);
+  // The stage's override, pinned in the manifest at ingest, or the model's own.
+  const threshold = manifest.threshold ?? model.threshold;
 
   // The manifest, not the order results arrived in, fixes the order of chunks.
   const tables: Table[] = [];
@@ -94,7 +96,7 @@ export async function aggregateRun(input: AggregateTaskInput, deps: AggregateDep
     if (s !== null) {
       scored++;
       if (s > maxScore) maxScore = s;
-      if (s >= model.threshold) {
+      if (s >= threshold) {
         modelAnomalies++;
         modelFlagged.push({ i, score: s });
       }
@@ -122,8 +124,8 @@ export async function aggregateRun(input: AggregateTaskInput, deps: AggregateDep
     scored,
     anomalies,
     modelAnomalies,
-    severity: runSeverity({ anomalies, maxScore, badRows, rows: table.numRows, threshold: model.threshold }, deps.severity ?? DEFAULT_SEVERITY),
-    threshold: model.threshold,
+    severity: runSeverity({ anomalies, maxScore, badRows, rows: table.numRows, threshold }, deps.severity ?? DEFAULT_SEVERITY),
+    threshold,
     modelVersion: model.version,
     modelFittedOnInput: model.training.sources.includes(inputUri),
     byReason,

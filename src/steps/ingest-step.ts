@@ -29,6 +29,8 @@ export interface IngestDeps {
   executions: ExecutionStarter;
   stage: string;
   chunkRows: number;
+  /** A stage-level threshold that overrides the model's (in (0, 1]); absent: the model's own. */
+  threshold?: number;
 }
 
 export type IngestOutcome =
@@ -132,6 +134,7 @@ export async function ingestObject(obj: CreatedObject, deps: IngestDeps): Promis
     contextKey,
     duplicateChunks,
     modelVersion,
+    ...(deps.threshold !== undefined ? { threshold: deps.threshold } : {}),
     day: context.day ?? new Date().toISOString().slice(0, 10),
   };
   await putJson(store, manifestKey, manifest);

@@ -32,7 +32,7 @@ export async function scoreChunk(input: ScoreTaskInput, deps: ScoreDeps): Promis
   if (rows.length !== input.chunk.rows) {
     throw new Error(`chunk ${input.chunk.key} holds ${rows.length} rows, the manifest says ${input.chunk.rows}`);
   }
-  const shape = { present: manifest.present, hasTradeIds: manifest.present.includes('trade_id'), schema: manifest.schema };
+  const shape = { present: manifest.present, hasTradeIds: manifest.present.includes('trade_id'), schema: manifest.schema, threshold: manifest.threshold };
   const result = scoreRows(rows, shape, context, model);
   const scoredKey = scoredChunkKey(input.runId, input.chunk.index);
   const extraNames = manifest.extra.map((x) => x.name);

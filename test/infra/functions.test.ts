@@ -9,7 +9,7 @@ import * as path from 'node:path';
 import type { Context } from 'aws-lambda';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { checkArrivals, expectedAtOf, type StoredObject } from '../../src/operations/daily-file-arrival.js';
-import { InvalidEnvironmentError, MissingEnvironmentError, integerEnv, requireEnv, severityFromEnv } from '../../functions/environment.js';
+import { InvalidEnvironmentError, MissingEnvironmentError, integerEnv, requireEnv, severityFromEnv, thresholdFromEnv } from '../../functions/environment.js';
 import { alertFailedExecution, inputFile, readableCause, type ExecutionDescription } from '../../src/operations/execution-failure.js';
 import { EmbeddedS3 } from '../../src/local/embedded-s3.js';
 import type { Alert } from '../../src/ports/alert-sink.js';
@@ -168,6 +168,12 @@ describe('the daily-file arrival check', () => {
 });
 
 describe("the functions' environment", () => {
+  it("reads the stage's anomaly threshold when set, and leaves the model's otherwise", () => {
+    expect(thresholdFromEnv({})).toBeUndefined();
+    expect(thresholdFromEnv({ ANOMALY_THRESHOLD: '0.62' })).toBe(0.62);
+    expect(() => thresholdFromEnv({ ANOMALY_THRESHOLD: 'high' })).toThrow(/ANOMALY_THRESHOLD must be a number in \(0, 1\]/);
+  });
+
   it('keeps the default severity levels where the stage sets none, and reads the ones it sets', () => {
     expect(severityFromEnv(DEFAULT_SEVERITY, {})).toEqual({ highScore: 0.7, highBadRowShare: 0.01 });
     expect(severityFromEnv(DEFAULT_SEVERITY, { SEVERITY_HIGH_SCORE: '0.85', SEVERITY_HIGH_BAD_ROW_SHARE: '0.05' })).toEqual({

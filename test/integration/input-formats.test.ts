@@ -123,6 +123,17 @@ describe('input formats and malformed rows', () => {
     expect(run.alerts).toHaveLength(1);
   });
 
+  it("applies a stage's anomaly threshold instead of the model's, in the scores' flags and the summary alike", async () => {
+    const own = await harness.run('threshold-model.csv', reference);
+    const lowered = await harness.run('threshold-stage.csv', reference, { threshold: 0.3 });
+    expect(lowered.summary!.threshold).toBe(0.3);
+    expect(own.summary!.threshold).toBeGreaterThan(0.3);
+    const flaggedAt = (rows: Record<string, unknown>[], t: number) => rows.filter((r) => (r.score as number) >= t).length;
+    expect(lowered.summary!.modelAnomalies).toBe(flaggedAt(lowered.rows!, 0.3));
+    expect(lowered.summary!.modelAnomalies).toBeGreaterThan(own.summary!.modelAnomalies);
+    expect(lowered.rows!.filter((r) => r.is_anomaly)).toHaveLength(lowered.summary!.anomalies);
+  });
+
   it('reads a headerless, semicolon-separated file with decimal commas and local times through a schema', async () => {
     const schema = parseSchemaText(
       [

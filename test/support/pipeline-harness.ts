@@ -40,7 +40,7 @@ export class PipelineHarness {
     return new PipelineHarness(s3, store);
   }
 
-  async run(name: string, body: Uint8Array | string, options: { schema?: TradeSchema; chunkRows?: number } = {}): Promise<HarnessRun> {
+  async run(name: string, body: Uint8Array | string, options: { schema?: TradeSchema; chunkRows?: number; threshold?: number } = {}): Promise<HarnessRun> {
     const key = `incoming/${name}`;
     await this.store.put(key, body);
     const head = (await this.store.head(key))!;
@@ -54,6 +54,7 @@ export class PipelineHarness {
       stage: 'test',
       chunkRows: options.chunkRows ?? 1000,
       schema: options.schema,
+      threshold: options.threshold,
     });
     const result: HarnessRun = { outcome, alerts, inputAfter: await this.store.get(key) };
     if (outcome.status !== 'started' || !execution) return result;

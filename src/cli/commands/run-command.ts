@@ -9,6 +9,7 @@ export interface RunArgs {
   schema?: string;
   chunkRows?: number;
   stateDir?: string;
+  threshold?: number;
 }
 
 export async function runCommand(args: RunArgs, out: CliOutput): Promise<LocalRunResult> {
@@ -17,6 +18,7 @@ export async function runCommand(args: RunArgs, out: CliOutput): Promise<LocalRu
   const result = await runLocal({
     file: args.file,
     schema,
+    threshold: args.threshold,
     outDir: args.out,
     modelDir: args.model,
     chunkRows: args.chunkRows,

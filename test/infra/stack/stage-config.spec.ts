@@ -46,14 +46,25 @@ describe('stage config', () => {
     expect(attempt).toThrow(message);
   });
 
-  it('passes the stage schema to ingest as TRADE_SCHEMA', () => {
+  it('passes the stage schema to ingest as TRADE_SCHEMA and its anomaly threshold as ANOMALY_THRESHOLD', () => {
     // Bundling is skipped for this synth: only the environment is under test.
     const app = new App({ context: { ...cdkJson.context, stage: 'dev', 'aws:cdk:bundling-stacks': [] } });
-    const config = loadStageConfig(withDev((dev) => (dev.schemaFile = 'schemas/binance-spot-trades.yaml')), 'dev');
+    const config = loadStageConfig(
+      withDev((dev) => {
+        dev.schemaFile = 'schemas/binance-spot-trades.yaml';
+        dev.anomalyThreshold = 0.62;
+      }),
+      'dev',
+    );
     const stack = new TradeAnomalyStack(app, 'SchemaStack', { config });
     const ingestId = stack.getLogicalId(stack.pipeline.ingest.function.node.defaultChild as CfnElement);
     const env = Template.fromStack(stack).findResources('AWS::Lambda::Function')[ingestId].Properties.Environment.Variables as Record<string, string>;
     expect(JSON.parse(env.TRADE_SCHEMA)).toEqual(JSON.parse(config.schemaJson!));
+    expect(env.ANOMALY_THRESHOLD).toBe('0.62');
+  });
+
+  it.each([0, 1, 1.5, '0.6'])('refuses the anomaly threshold %j (a score strictly between 0 and 1)', (value) => {
+    expect(() => loadStageConfig(withDev((dev) => (dev.anomalyThreshold = value)), 'dev')).toThrow(/anomalyThreshold/);
   });
 
   it('loads every stage in cdk.json; what differs in prod is retained, versioned data, alarms on and a daily-file check', () => {
