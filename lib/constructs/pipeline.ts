@@ -98,7 +98,8 @@ export class Pipeline extends Construct {
       environment: { STAGE: config.stage },
     });
     storage.grantObjectAccess(this.score.role, [
-      { prefix: 'runs', actions: ['s3:GetObject', 's3:PutObject'], why: "score reads its chunk, the chunk's repeats, the manifest and the day context, and writes runs/<runId>/scored/<n>.arrow" },
+      { prefix: 'runs', actions: ['s3:GetObject'], why: "score reads its chunk, the chunk's repeats, the manifest and the day context" },
+      { prefix: 'runs', keys: '*/scored/*', actions: ['s3:PutObject'], why: 'score writes runs/<runId>/scored/<n>.arrow and nothing else' },
       { prefix: 'models', actions: ['s3:GetObject'], why: "score loads the run's pinned model version" },
     ]);
     storage.grantList(this.score.role);
@@ -117,7 +118,8 @@ export class Pipeline extends Construct {
       filesBesideBundle: [PARQUET_WASM_FILE],
     });
     storage.grantObjectAccess(this.aggregate.role, [
-      { prefix: 'runs', actions: ['s3:GetObject', 's3:PutObject'], why: 'aggregate reads the manifest and the scored chunks, and writes runs/<runId>/summary.json' },
+      { prefix: 'runs', actions: ['s3:GetObject'], why: 'aggregate reads the manifest and the scored chunks' },
+      { prefix: 'runs', keys: '*/summary.json', actions: ['s3:PutObject'], why: 'aggregate writes runs/<runId>/summary.json and nothing else under runs/' },
       { prefix: 'models', actions: ['s3:GetObject'], why: "aggregate loads the run's pinned model version (its threshold and version go into the summary)" },
       // The Parquet goes straight to results/ in one atomic PutObject: a failure leaves no partial result.
       { prefix: 'results', actions: ['s3:PutObject'], why: "aggregate writes the run's Parquet result" },

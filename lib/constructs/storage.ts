@@ -127,14 +127,14 @@ export class Storage extends Construct {
    * acknowledges cdk-nag's finding for each prefix wildcard on the grantee's role with what the role
    * does there.
    */
-  grantObjectAccess(role: Role, access: ReadonlyArray<{ prefix: Prefix; actions: readonly ObjectAction[]; why: string }>): void {
-    for (const { prefix, actions, why } of access) {
-      role.addToPrincipalPolicy(
-        new PolicyStatement({ actions: [...actions], resources: [this.bucket.arnForObjects(`${PREFIXES[prefix]}*`)] }),
-      );
+  grantObjectAccess(role: Role, access: ReadonlyArray<{ prefix: Prefix; keys?: string; actions: readonly ObjectAction[]; why: string }>): void {
+    for (const { prefix, keys = '*', actions, why } of access) {
+      // keys narrows the grant below the prefix, e.g. '*/scored/*' for runs/<runId>/scored/<n>.arrow.
+      const pattern = `${PREFIXES[prefix]}${keys}`;
+      role.addToPrincipalPolicy(new PolicyStatement({ actions: [...actions], resources: [this.bucket.arnForObjects(pattern)] }));
       acknowledge(role, {
-        id: `AwsSolutions-IAM5[Resource::${arnToken(this.bucket)}/${PREFIXES[prefix]}*]`,
-        reason: `Keys under ${PREFIXES[prefix]} are ${PREFIX_KEYS[prefix]}, not known when the role is made, so the grant is by prefix and names its actions: ${actions.join(' and ')} on ${PREFIXES[prefix]}* because ${why}.`,
+        id: `AwsSolutions-IAM5[Resource::${arnToken(this.bucket)}/${pattern}]`,
+        reason: `Keys under ${PREFIXES[prefix]} are ${PREFIX_KEYS[prefix]}, not known when the role is made, so the grant is by key pattern and names its actions: ${actions.join(' and ')} on ${pattern} because ${why}.`,
       });
     }
   }

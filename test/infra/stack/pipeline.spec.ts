@@ -412,11 +412,11 @@ describe.each(STAGES)('stack for %s', (stage) => {
       publishes(s, s.ids.ingestRole);
     });
 
-    it('lets score read runs/ and models/ and write runs/ only, with no SNS', () => {
+    it('lets score read runs/ and models/ and write only its scored chunks under runs/, with no SNS', () => {
       const s = get(stage);
       const st = statementsOf(s.template, s.ids.scoreRole);
       expect(objectsAllowed(st, 's3:GetObject')).toEqual(['models/', 'runs/'].map((p) => bucketObjects(s, p)));
-      expect(objectsAllowed(st, 's3:PutObject')).toEqual([bucketObjects(s, 'runs/')]);
+      expect(objectsAllowed(st, 's3:PutObject')).toEqual([bucketObjects(s, 'runs/*/scored/')]);
       expect(resourcesAllowed(st, 'sns:Publish')).toEqual([]);
       expect(resourcesAllowed(st, 'states:StartExecution')).toEqual([]);
     });
@@ -426,7 +426,7 @@ describe.each(STAGES)('stack for %s', (stage) => {
       const st = statementsOf(s.template, s.ids.aggregateRole);
       expect(objectsAllowed(st, 's3:GetObject')).toEqual(['models/', 'runs/'].map((p) => bucketObjects(s, p)));
       expect(resourcesAllowed(st, 's3:ListBucket')).toEqual([`GETATT(${s.ids.bucket}.Arn)`]);
-      expect(objectsAllowed(st, 's3:PutObject')).toEqual(['reports/', 'results/', 'runs/'].map((p) => bucketObjects(s, p)));
+      expect(objectsAllowed(st, 's3:PutObject')).toEqual(['reports/*', 'results/*', 'runs/*/summary.json'].map((p) => `GETATT(${s.ids.bucket}.Arn)/${p}`));
       publishes(s, s.ids.aggregateRole);
     });
 
