@@ -9,7 +9,7 @@
  * - Every pass runs alone in its own child process (bench/parse-child.ts) with a timeout, so its peak
  *   RSS (process.resourceUsage().maxRSS, and the parent's polls of /proc/<pid>/status VmHWM) is its own.
  * - Three passes per file split the cost: the bare CSV reader; TradeFileScanner (header mapping,
- *   duplicate index, day context); the scanner plus checkTrade on every row ("parse + validate").
+ *   repeat partitions on disk, day context); the scanner plus checkTrade on every row ("parse + validate").
  * - Files of up to 1 million rows are measured 3 times (median), larger ones once.
  * - Memory is sampled inside each pass every tenth of the file (rss, heapUsed, arrayBuffers), so the
  *   report shows whether it is flat along the file and not only its peak.
@@ -121,7 +121,6 @@ export interface ModeSummary {
   rssBeforeBytes: number;
   cpuMsMedian: number;
   counters: Record<string, number>;
-  duplicateIndexBytes: number | null;
   /** The samples of the pass with the median time. */
   samples: MemorySample[];
 }
@@ -167,7 +166,6 @@ function summariseMode(mode: ParseMode, outcomes: ChildOutcome<MeasureResult>[])
     rssBeforeBytes: median(ok.map((r) => r.rssBeforeBytes)),
     cpuMsMedian: median(ok.map((r) => r.cpuMs)),
     counters: mid.counters,
-    duplicateIndexBytes: mid.duplicateIndexBytes,
     samples: mid.samples,
   };
 }
@@ -324,7 +322,7 @@ export function parseSectionMarkdown(section: ParseSection, number: number): str
       `(${fmtBytes(section.diskFreeBytesAtStart)} free at the start), read from disk with fs.createReadStream, deleted at the end. ` +
       'Every pass runs alone in its own child process; the time is the pass itself (stream opened → last row → dayContext()), without the child\'s start-up. ' +
       `Files of up to ${section.repeats.upToRows.toLocaleString('en-US')} rows: median of ${section.repeats.times} passes; larger files: one pass. ` +
-      'Passes: **read only** = readCsvBatches; **scan** = TradeFileScanner.scan (header mapping, duplicate index, day context; it runs checkTrade itself on the rows that feed the context) + dayContext(); ' +
+      'Passes: **read only** = readCsvBatches; **scan** = TradeFileScanner.scan (header mapping, repeat partitions on disk, day context; it runs checkTrade itself on the rows that feed the context) + dayContext(); ' +
       '**scan + checks** = scan plus checkTrade(row, optional fields present) on every row: parse + validate. ' +
       `MB = 2^20 bytes. Load average ${section.loadAverageStart.join(' / ')} at the start of the section, ${section.loadAverageEnd.join(' / ')} at the end.`,
     '',
@@ -368,7 +366,7 @@ export function parseSectionMarkdown(section: ParseSection, number: number): str
   const full = section.sizes.filter((s) => s.file !== undefined && PARSE_MODES.every((m) => s.modes[m]?.summary));
   if (full.length > 0) {
     md.push('### Cost split (µs per row)', '');
-    md.push('| rows | read CSV | + scanner (mapping, duplicate index, context) | + checkTrade on every row | parse + validate | checks found |', '| ---: | ---: | ---: | ---: | ---: | --- |');
+    md.push('| rows | read CSV | + scanner (mapping, repeat partitions, context) | + checkTrade on every row | parse + validate | checks found |', '| ---: | ---: | ---: | ---: | ---: | --- |');
     const step = (us: number): string => (us < 0 ? `${us.toFixed(2)} (noise)` : us.toFixed(2));
     for (const s of full) {
       const us = (mode: ParseMode): number => (s.modes[mode]!.summary!.elapsedMsMedian * 1000) / s.rows;
@@ -395,10 +393,6 @@ export function parseSectionMarkdown(section: ParseSection, number: number): str
       const other = r !== undefined && (r.smallRows !== smallest || r.largeRows !== largestRows) ? ` (${fmtRows(r.largeRows)} / ${fmtRows(r.smallRows)})` : '';
       const tail = section.peakRatios.length > 0 ? ` ${r ? `${fmtRatio(r.ratio)}${other}` : '—'} | ${r ? `${r.bytesPerExtraRow.toFixed(1)} B` : '—'} |` : '';
       md.push(`| ${MODE_LABEL[mode]} | ${cells.join(' | ')} |${tail}`);
-    }
-    const dup = measured.map((s) => s.modes['scan+checks']?.summary?.duplicateIndexBytes ?? null);
-    if (dup.some((d) => d !== null)) {
-      md.push(`| scanner's duplicate index at the end (its \`bytes\`) | ${dup.map((d, i) => (d === null ? '—' : `${fmtBytes(d)} (${(d / measured[i].rows).toFixed(1)} B/row)`)).join(' | ')} |${section.peakRatios.length > 0 ? ' | |' : ''}`);
     }
     md.push('', '"Growth per extra row" = (peak at the largest − peak at the smallest) / (difference in rows).', '');
 

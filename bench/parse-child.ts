@@ -87,8 +87,6 @@ export interface MeasureResult {
   /** process.resourceUsage().maxRSS at the end of the pass. */
   peakRssBytes: number;
   samples: MemorySample[];
-  /** Bytes held by the scanner's duplicate index at the end, when the scanner exposes `duplicates.bytes` (duck-typed). */
-  duplicateIndexBytes: number | null;
 }
 
 export type ParseChildResult = GenerateResult | MeasureResult;
@@ -112,12 +110,6 @@ function optionalFieldsPresent(present: readonly CanonicalField[]): CanonicalFie
   return OPTIONAL_FIELDS.filter((f) => present.includes(f));
 }
 
-/** The duplicate index's size, read without depending on the scanner's private shape at compile time. */
-function duplicateIndexBytes(scanner: TradeFileScanner): number | null {
-  const d = (scanner as unknown as { duplicates?: { bytes?: unknown } }).duplicates;
-  return d !== undefined && typeof d.bytes === 'number' ? d.bytes : null;
-}
-
 async function measure(spec: MeasureSpec): Promise<MeasureResult> {
   const bytes = statSync(spec.file).size;
   const samples: MemorySample[] = [];
@@ -129,7 +121,6 @@ async function measure(spec: MeasureSpec): Promise<MeasureResult> {
   sample(0);
   const rssBeforeBytes = samples[0].rss;
   const counters: Record<string, number> = {};
-  let dupBytes: number | null = null;
   let rows = 0;
   let nextSample = spec.sampleEvery;
 
@@ -182,7 +173,6 @@ async function measure(spec: MeasureSpec): Promise<MeasureResult> {
     }
     const context = scanner.dayContext();
     duplicates = scanner.duplicateMarks().size;
-    dupBytes = duplicateIndexBytes(scanner);
     Object.assign(counters, { scannerRows: scanner.rows, contextValidRows: context.validRows, contextSymbols: Object.keys(context.symbols).length });
     if (checks) Object.assign(counters, { issues, rowsWithIssues, scorable });
     else Object.assign(counters, { duplicateIds: duplicates, malformed });
@@ -201,7 +191,6 @@ async function measure(spec: MeasureSpec): Promise<MeasureResult> {
     rssBeforeBytes,
     peakRssBytes: process.resourceUsage().maxRSS * 1024,
     samples,
-    duplicateIndexBytes: dupBytes,
   };
 }
 

@@ -301,18 +301,21 @@ export class ExploreAccumulator {
     if (trade.issues.length === 0) return;
     this.rowsWithFindings++;
     this.flaggedRows.add(trade.sourceRow);
-    for (const issue of trade.issues) this.countFinding(trade.sourceRow, issue);
+    for (const issue of trade.issues) this.countFinding(trade.sourceRow, issue, false);
   }
 
-  private countFinding(sourceRow: number, issue: QualityIssue): void {
+  /**
+   * Counts a finding and keeps it as an example while fewer than maxExamples are kept. Findings of
+   * the scan arrive in row order, so the examples stay sorted; a late one (repeats are known after
+   * the whole file) may come before the kept examples: it replaces the last, and they are re-sorted.
+   */
+  private countFinding(sourceRow: number, issue: QualityIssue, late: boolean): void {
     this.findings.set(issue.code, (this.findings.get(issue.code) ?? 0) + 1);
-    if (this.examples.length < this.o.maxExamples) {
-      this.examples.push({ sourceRow, code: issue.code, field: issue.field ?? null, message: issue.message });
-    } else if (sourceRow < this.examples[this.examples.length - 1].sourceRow) {
-      // A late finding (repeats are known after the whole file) may come before the kept examples.
-      this.examples[this.examples.length - 1] = { sourceRow, code: issue.code, field: issue.field ?? null, message: issue.message };
-    }
-    this.examples.sort((a, b) => a.sourceRow - b.sourceRow);
+    const example = { sourceRow, code: issue.code, field: issue.field ?? null, message: issue.message };
+    if (this.examples.length < this.o.maxExamples) this.examples.push(example);
+    else if (late && sourceRow < this.examples[this.examples.length - 1].sourceRow) this.examples[this.examples.length - 1] = example;
+    else return;
+    if (late) this.examples.sort((a, b) => a.sourceRow - b.sourceRow);
   }
 
   /**
@@ -325,7 +328,7 @@ export class ExploreAccumulator {
         this.flaggedRows.add(sourceRow);
         this.rowsWithFindings++;
       }
-      this.countFinding(sourceRow, issue);
+      this.countFinding(sourceRow, issue, true);
     }
   }
 

@@ -1,6 +1,5 @@
 import { createHash } from 'node:crypto';
 import { EXTREMENESS_FEATURES, FEATURE_COUNT, FEATURE_NAMES, compressFeature } from '../features/trade-features.js';
-import { median } from '../features/robust-stats.js';
 import {
   DEFAULT_FOREST_PARAMS,
   fitIsolationForest,
@@ -86,7 +85,8 @@ function robustColumns(data: FeatureMatrix, transform: (x: number) => number): {
   for (let c = 0; c < data.cols; c++) {
     for (let r = 0; r < data.rows; r++) column[r] = transform(data.values[r * data.cols + c]);
     column.sort();
-    center.push(median(column));
+    // The 0.5 quantile of a sorted column is its median (the mean of the middle two for even n).
+    center.push(quantile(column, 0.5));
     scale.push(Math.max((quantile(column, 0.75) - quantile(column, 0.25)) * IQR_TO_SIGMA, 1e-6));
   }
   return { center, scale };
