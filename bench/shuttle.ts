@@ -7,7 +7,9 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { NumericCsvError, numericTableFromRecords } from '../src/evaluate/numeric-csv.js';
 import type { FeatureMatrix } from '../src/model/isolation-forest.js';
+import type { CsvRecord } from '../src/parse/csv-reader.js';
 
 /** The project's root (this file is in <root>/bench/). */
 export const PROJECT_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
@@ -43,34 +45,28 @@ export function shuttleMissingReason(path: string = SHUTTLE_PATH): string | null
   return `shuttle benchmark data not found at ${path} (it is shared test data beside the project, ../shared/data; see its README)`;
 }
 
-/** Parses the shuttle CSV. Throws on a malformed file; check `shuttleMissingReason` first for absence. */
+/**
+ * Parses the shuttle CSV with the generic numeric-CSV reader's rules (src/evaluate/numeric-csv.ts), and
+ * checks the shuttle's own header. Throws NumericCsvError (file, line, column) on a malformed file;
+ * check `shuttleMissingReason` first for absence.
+ *
+ * Synchronous because its callers (the bench's child processes, run-benchmarks) are: the lines are
+ * split here, which is exact for this file (plain numbers, no quoting); readNumericCsv is the streaming
+ * equivalent, and the tests check that the two agree on the real file.
+ */
 export function parseShuttleCsv(text: string, path = '<text>'): ShuttleData {
+  const table = numericTableFromRecords(lineRecords(text), path, { labelColumn: 'label' });
+  const header = [...table.names, 'label'];
+  if (header.join(',') !== SHUTTLE_HEADER.join(',')) {
+    throw new NumericCsvError(`${path}: expected header "${SHUTTLE_HEADER.join(',')}", got "${header.join(',')}"`);
+  }
+  return { path, matrix: table.matrix, labels: table.labels.map((label) => label !== null) };
+}
+
+/** Comma-split records of the non-blank lines, with their 1-based line numbers. */
+function* lineRecords(text: string): Generator<CsvRecord> {
   const lines = text.split(/\r?\n/);
-  const header = lines[0]?.trim();
-  if (header !== SHUTTLE_HEADER.join(',')) {
-    throw new Error(`${path}: expected header "${SHUTTLE_HEADER.join(',')}", got "${header}"`);
-  }
-  const cols = SHUTTLE_HEADER.length - 1;
-  const dataLines = lines.slice(1).filter((line) => line.trim() !== '');
-  const values = new Float64Array(dataLines.length * cols);
-  const labels: boolean[] = new Array(dataLines.length);
-  for (let r = 0; r < dataLines.length; r++) {
-    const fields = dataLines[r].split(',');
-    if (fields.length !== cols + 1) {
-      throw new Error(`${path}: row ${r + 1} has ${fields.length} fields, expected ${cols + 1}`);
-    }
-    for (let c = 0; c < cols; c++) {
-      const v = Number(fields[c]);
-      if (!Number.isFinite(v) || fields[c].trim() === '') {
-        throw new Error(`${path}: row ${r + 1}, ${SHUTTLE_HEADER[c]}: not a number: "${fields[c]}"`);
-      }
-      values[r * cols + c] = v;
-    }
-    const label = fields[cols].trim();
-    if (label !== '0' && label !== '1') throw new Error(`${path}: row ${r + 1}, label: expected 0 or 1, got "${label}"`);
-    labels[r] = label === '1';
-  }
-  return { path, matrix: { values, rows: dataLines.length, cols }, labels };
+  for (let i = 0; i < lines.length; i++) if (lines[i].trim() !== '') yield { fields: lines[i].split(','), line: i + 1 };
 }
 
 /** Loads the shuttle data, or returns null when the file is absent. */

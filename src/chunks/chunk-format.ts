@@ -15,17 +15,18 @@ import {
 } from 'apache-arrow';
 import { OPTIONAL_FIELDS, type CanonicalField } from '../schema/trade-schema.js';
 import type { RawTrade } from '../quality/trade-checks.js';
+import type { TradeSequence } from '../features/day-context.js';
 
 /**
  * The two chunk formats passed between the steps through S3, both Arrow IPC streams:
  * - raw chunks (ingest -> score): each canonical field's text as read, plus what only a pass over the
- *   whole file can know (the reference price, the first row of a repeated trade_id);
+ *   whole file in order can know (the trade's sequence: reference price, gap, recent trades; repeats
+ *   travel separately, see duplicatesKeyOf);
  * - scored chunks (score -> aggregate): the typed result columns of DESIGN.md's result contract.
  */
 
 /** A raw row with what ingest learned from the whole file. */
-export interface RawChunkRow extends RawTrade {
-  refPrice: number | null;
+export interface RawChunkRow extends RawTrade, TradeSequence {
   /** The file's other columns (ColumnLayout.extra order), carried into the result untouched. */
   extras: (string | null)[];
   /** Every field of the record, when the scanner was asked to keep them (exploration). Not stored in chunks. */
@@ -49,8 +50,8 @@ export function encodeRawChunk(rows: RawChunkRow[], present: readonly CanonicalF
   for (let i = 0; i < extraCount; i++) columns[extraKey(i)] = utf8Column(rows.map((r) => r.extras[i] ?? null));
   columns.csv_issue = utf8Column(rows.map((r) => r.csvIssue ?? null));
   columns.ref_price = vectorFromArray(rows.map((r) => r.refPrice), new Float64());
-  columns.duplicate_of = vectorFromArray(rows.map((r) => r.duplicateOf ?? null), new Int32());
-  columns.duplicate_row_of = vectorFromArray(rows.map((r) => r.duplicateRowOf ?? null), new Int32());
+  columns.gap_ms = vectorFromArray(rows.map((r) => r.gapMs), new Float64());
+  columns.recent_trades = makeVector(Int32Array.from(rows, (r) => r.recentTrades));
   return tableToIPC(new Table(columns), 'stream');
 }
 
@@ -61,8 +62,8 @@ export function decodeRawChunk(bytes: Uint8Array, present: readonly CanonicalFie
   const extraColumns = Array.from({ length: extraCount }, (_, i) => table.getChild(extraKey(i))!);
   const csvIssue = table.getChild('csv_issue')!;
   const refPrice = table.getChild('ref_price')!;
-  const duplicateOf = table.getChild('duplicate_of')!;
-  const duplicateRowOf = table.getChild('duplicate_row_of')!;
+  const gapMs = table.getChild('gap_ms')!;
+  const recentTrades = table.getChild('recent_trades')!;
   const rows: RawChunkRow[] = new Array(table.numRows);
   for (let i = 0; i < table.numRows; i++) {
     const fields: Partial<Record<CanonicalField, string>> = {};
@@ -71,17 +72,15 @@ export function decodeRawChunk(bytes: Uint8Array, present: readonly CanonicalFie
       if (v !== null) fields[name] = v;
     }
     const issue = csvIssue.get(i) as string | null;
-    const dup = duplicateOf.get(i) as number | null;
-    const dupRow = duplicateRowOf.get(i) as number | null;
     const row: RawChunkRow = {
       sourceRow: sourceRow.get(i) as number,
       fields,
       extras: extraColumns.map((c) => c.get(i) as string | null),
       refPrice: refPrice.get(i) as number | null,
+      gapMs: gapMs.get(i) as number | null,
+      recentTrades: recentTrades.get(i) as number,
     };
     if (issue !== null) row.csvIssue = issue;
-    if (dup !== null) row.duplicateOf = dup;
-    if (dupRow !== null) row.duplicateRowOf = dupRow;
     rows[i] = row;
   }
   return rows;

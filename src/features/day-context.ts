@@ -21,6 +21,30 @@ export interface SymbolContext {
    * last price, and turn a one-tick move into an outlier).
    */
   jumpScale: number;
+  /** Median and robust sigma of ln(price x quantity), the trade's notional in the file's units. */
+  medianNotional: number;
+  logNotionalScale: number;
+  /** Median and robust sigma of ln(1 + seconds since the symbol's previous trade). */
+  gapCenter: number;
+  gapScale: number;
+  /** Median and robust sigma of ln(1 + the symbol's trades in the minute before a trade). */
+  burstCenter: number;
+  burstScale: number;
+  /** Valid trades per venue, when the file has a venue column. */
+  venues?: Record<string, number>;
+}
+
+/**
+ * Accounts' activity over the day, when the file has an account column: trades per account (at most
+ * MAX_TRACKED_ACCOUNTS accounts; later ones are not tracked and read as typical), and the typical
+ * account's count, seen from a trade (the trade-weighted median: half the trades come from accounts
+ * at least this busy).
+ */
+export interface AccountActivity {
+  typicalTrades: number;
+  trades: Record<string, number>;
+  /** Accounts seen after the cap was reached (their trades count as typical). */
+  untracked: number;
 }
 
 export interface DayContext {
@@ -32,6 +56,26 @@ export interface DayContext {
   /** Valid trades per time-of-day bin (UTC). */
   timeBins: number[];
   symbols: Record<string, SymbolContext>;
+  accounts?: AccountActivity;
+}
+
+/**
+ * What only the file's order tells about one trade, from the symbol's earlier trades: the
+ * reference price (median of the previous REFERENCE_WINDOW prices), the time since the previous
+ * trade, and the trades in the BURST_WINDOW_MS before it. Computed by the scan in file order and
+ * carried with the row to the score step, so chunks see exactly what the whole file says. A file not
+ * in time order per symbol gives gaps of 0 and approximate counts for the rows out of order.
+ */
+export interface TradeSequence {
+  refPrice: number | null;
+  gapMs: number | null;
+  recentTrades: number;
+}
+
+/** Who made a trade, where the file says. */
+export interface TradeParties {
+  account?: string;
+  venue?: string;
 }
 
 export const TIME_BIN_MINUTES = 15;
@@ -39,11 +83,17 @@ const BINS_PER_DAY = (24 * 60) / TIME_BIN_MINUTES;
 /** Recent trades of a symbol whose median is its reference price for the jump feature. */
 export const REFERENCE_WINDOW = 5;
 const RESERVOIR_CAPACITY = 8192;
+/** The window of the burst feature: the symbol's trades in the minute before a trade. */
+export const BURST_WINDOW_MS = 60_000;
+/** Accounts tracked per file; a retail book with more accounts tracks the first this many. */
+export const MAX_TRACKED_ACCOUNTS = 200_000;
 
 // Floors keep a symbol that traded at one price all day from turning a one-tick move into infinity.
 const MIN_LOG_PRICE_SCALE = 0.001;
 const MIN_LOG_QUANTITY_SCALE = 0.05;
 const MIN_JUMP_SCALE = 0.0005;
+const MIN_GAP_SCALE = 0.1;
+const MIN_BURST_SCALE = 0.25;
 
 /** The 90th percentile of |x| of a normal distribution is 1.645 sigma. */
 const Q90_TO_SIGMA = 1.645;
@@ -58,13 +108,50 @@ class SymbolAccumulator {
   readonly logPrice: Reservoir;
   readonly logQuantity: Reservoir;
   readonly jump: Reservoir;
+  readonly logNotional: Reservoir;
+  readonly gap: Reservoir;
+  readonly burst: Reservoir;
+  venues?: Map<string, number>;
   private readonly recent = new Float64Array(REFERENCE_WINDOW);
   private recentCount = 0;
+  private lastTimestamp = Number.NaN;
+  /** Timestamps of the trades in the burst window: a ring buffer from `head`, `size` long. */
+  private window = new Float64Array(16);
+  private head = 0;
+  private size = 0;
 
   constructor(random: SeededRandom) {
     this.logPrice = new Reservoir(RESERVOIR_CAPACITY, random);
     this.logQuantity = new Reservoir(RESERVOIR_CAPACITY, random);
     this.jump = new Reservoir(RESERVOIR_CAPACITY, random);
+    this.logNotional = new Reservoir(RESERVOIR_CAPACITY, random);
+    this.gap = new Reservoir(RESERVOIR_CAPACITY, random);
+    this.burst = new Reservoir(RESERVOIR_CAPACITY, random);
+  }
+
+  /** Milliseconds since the symbol's previous trade (0 when out of order), null for its first. */
+  gapTo(timestampMs: number): number | null {
+    return Number.isNaN(this.lastTimestamp) ? null : Math.max(0, timestampMs - this.lastTimestamp);
+  }
+
+  /** Trades in the BURST_WINDOW_MS before `timestampMs`, then adds this one to the window. */
+  countRecent(timestampMs: number): number {
+    const from = timestampMs - BURST_WINDOW_MS;
+    while (this.size > 0 && this.window[this.head] < from) {
+      this.head = (this.head + 1) % this.window.length;
+      this.size--;
+    }
+    const count = this.size;
+    if (this.size === this.window.length) {
+      const grown = new Float64Array(this.window.length * 2);
+      for (let i = 0; i < this.size; i++) grown[i] = this.window[(this.head + i) % this.window.length];
+      this.window = grown;
+      this.head = 0;
+    }
+    this.window[(this.head + this.size) % this.window.length] = timestampMs;
+    this.size++;
+    if (!(timestampMs <= this.lastTimestamp)) this.lastTimestamp = timestampMs;
+    return count;
   }
 
   /** Median of the last REFERENCE_WINDOW prices before this one; a single bad print cannot move it far. */
@@ -90,22 +177,36 @@ export class DayContextBuilder {
   private readonly dayCounts = new Map<string, number>();
   private validRows = 0;
 
+  private readonly accountTrades = new Map<string, number>();
+  private untrackedAccounts = 0;
+  private sawAccounts = false;
+
   /**
-   * Adds one valid trade and returns its reference price (median of the symbol's previous few
-   * trades in file order), or null for the symbol's first trade.
+   * Adds one valid trade (in file order) and returns what the symbol's earlier trades say about it.
    */
-  observe(symbol: string, timestampMs: number, price: number, quantity: number): number | null {
+  observe(symbol: string, timestampMs: number, price: number, quantity: number, parties: TradeParties = {}): TradeSequence {
     let acc = this.symbols.get(symbol);
     if (!acc) {
       acc = new SymbolAccumulator(this.random);
       this.symbols.set(symbol, acc);
     }
     const ref = acc.reference();
+    const gapMs = acc.gapTo(timestampMs);
+    const recentTrades = acc.countRecent(timestampMs);
     const logPrice = Math.log(price);
+    const logQuantity = Math.log(quantity);
     acc.logPrice.add(logPrice);
-    acc.logQuantity.add(Math.log(quantity));
+    acc.logQuantity.add(logQuantity);
+    acc.logNotional.add(logPrice + logQuantity);
+    acc.burst.add(Math.log1p(recentTrades));
+    if (gapMs !== null) acc.gap.add(Math.log1p(gapMs / 1000));
     if (ref !== null) acc.jump.add(logPrice - Math.log(ref));
     acc.push(price);
+    if (parties.venue !== undefined) {
+      acc.venues ??= new Map();
+      acc.venues.set(parties.venue, (acc.venues.get(parties.venue) ?? 0) + 1);
+    }
+    if (parties.account !== undefined) this.countAccount(parties.account);
 
     const msOfDay = ((timestampMs % 86_400_000) + 86_400_000) % 86_400_000;
     this.timeBins[Math.floor(msOfDay / (TIME_BIN_MINUTES * 60_000))]++;
@@ -114,7 +215,35 @@ export class DayContextBuilder {
     const key = String(dayNumber);
     this.dayCounts.set(key, (this.dayCounts.get(key) ?? 0) + 1);
     this.validRows++;
-    return ref;
+    return { refPrice: ref, gapMs, recentTrades };
+  }
+
+  private countAccount(account: string): void {
+    this.sawAccounts = true;
+    const n = this.accountTrades.get(account);
+    if (n !== undefined) this.accountTrades.set(account, n + 1);
+    else if (this.accountTrades.size < MAX_TRACKED_ACCOUNTS) this.accountTrades.set(account, 1);
+    else this.untrackedAccounts++;
+  }
+
+  /** The account count half the trades come from accounts at least as busy as (trade-weighted median). */
+  private accountActivity(): AccountActivity | undefined {
+    if (!this.sawAccounts) return undefined;
+    const counts = Float64Array.from(this.accountTrades.values()).sort();
+    let total = 0;
+    for (const c of counts) total += c;
+    let typical = 1;
+    let seen = 0;
+    for (let i = counts.length - 1; i >= 0; i--) {
+      seen += counts[i];
+      if (seen * 2 >= total) {
+        typical = counts[i];
+        break;
+      }
+    }
+    const trades: Record<string, number> = {};
+    for (const [name, n] of [...this.accountTrades].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))) trades[name] = n;
+    return { typicalTrades: typical, trades, untracked: this.untrackedAccounts };
   }
 
   build(): DayContext {
@@ -125,6 +254,12 @@ export class DayContextBuilder {
       const jumps = acc.jump.sample();
       const mp = median(lp);
       const mq = median(lq);
+      const ln = acc.logNotional.sample();
+      const mn = median(ln);
+      const gaps = acc.gap.sample();
+      const gc = gaps.length ? median(gaps) : 0;
+      const bursts = acc.burst.sample();
+      const bc = median(bursts);
       symbols[name] = {
         trades: acc.logPrice.count,
         medianPrice: Math.exp(mp),
@@ -132,7 +267,14 @@ export class DayContextBuilder {
         medianQuantity: Math.exp(mq),
         logQuantityScale: Math.max(MAD_TO_SIGMA * medianAbsoluteDeviation(lq, mq), MIN_LOG_QUANTITY_SCALE),
         jumpScale: Math.max(absQuantile(jumps, 0.9) / Q90_TO_SIGMA, MIN_JUMP_SCALE),
+        medianNotional: Math.exp(mn),
+        logNotionalScale: Math.max(MAD_TO_SIGMA * medianAbsoluteDeviation(ln, mn), MIN_LOG_QUANTITY_SCALE),
+        gapCenter: gc,
+        gapScale: Math.max(gaps.length ? MAD_TO_SIGMA * medianAbsoluteDeviation(gaps, gc) : 0, MIN_GAP_SCALE),
+        burstCenter: bc,
+        burstScale: Math.max(MAD_TO_SIGMA * medianAbsoluteDeviation(bursts, bc), MIN_BURST_SCALE),
       };
+      if (acc.venues) symbols[name].venues = Object.fromEntries([...acc.venues].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)));
     }
     let day: string | null = null;
     let best = 0;
@@ -142,6 +284,9 @@ export class DayContextBuilder {
         day = new Date(Number(key) * 86_400_000).toISOString().slice(0, 10);
       }
     }
-    return { day, validRows: this.validRows, timeBinMinutes: TIME_BIN_MINUTES, timeBins: Array.from(this.timeBins), symbols };
+    const context: DayContext = { day, validRows: this.validRows, timeBinMinutes: TIME_BIN_MINUTES, timeBins: Array.from(this.timeBins), symbols };
+    const accounts = this.accountActivity();
+    if (accounts) context.accounts = accounts;
+    return context;
   }
 }

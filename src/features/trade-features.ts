@@ -1,30 +1,52 @@
 import type { DayContext, SymbolContext } from './day-context.js';
 
 /**
- * The model's features. Each compares a trade with its own symbol's behaviour THAT DAY (from the day's
- * context), so one model serves symbols priced at 1 and at 3,000, and days whose levels drift.
+ * The trade features. Each compares a trade with its own symbol's behaviour THAT DAY (from the
+ * day's context, computed over the whole file), so one model serves symbols priced at 1 and at 3,000,
+ * and days whose levels drift. Robust z-scores are (value - median) / robust sigma (MAD x 1.4826).
  *
  * | feature | definition |
  * | --- | --- |
  * | price_deviation | ln(price / symbol's median price) / symbol's robust sigma of ln(price) |
  * | price_jump | ln(price / median of the symbol's previous 5 prices) / symbol's robust sigma of such moves |
  * | quantity_deviation | ln(quantity / symbol's median quantity) / symbol's robust sigma of ln(quantity) |
+ * | notional_deviation | ln(price x quantity / symbol's median notional) / its robust sigma |
  * | time_rarity | ln(average trades per 15-minute bin / trades in this trade's bin): high in quiet hours |
+ * | trade_gap | robust z of ln(1 + seconds since the symbol's previous trade): high after a silence |
+ * | symbol_burst | robust z of ln(1 + the symbol's trades in the minute before): high in a rush |
+ * | account_rarity | ln(typical account's trades that day / this account's trades): high for a rarely seen account (0 without an account column) |
+ * | venue_rarity | -ln(share of the symbol's trades on this venue): high on an unusual venue (0 without a venue column) |
  *
- * These raw values are what the model receives; before its forest it compresses them (see
- * `compressFeature`).
+ * These raw values are what a model receives; it reads the subset it was trained on (its
+ * `features`) and compresses them before its forest (see `compressFeature`).
  */
-export const FEATURE_NAMES = ['price_deviation', 'price_jump', 'quantity_deviation', 'time_rarity'] as const;
+export const FEATURE_NAMES = [
+  'price_deviation',
+  'price_jump',
+  'quantity_deviation',
+  'notional_deviation',
+  'time_rarity',
+  'trade_gap',
+  'symbol_burst',
+  'account_rarity',
+  'venue_rarity',
+] as const;
 export type FeatureName = (typeof FEATURE_NAMES)[number];
 export const FEATURE_COUNT = FEATURE_NAMES.length;
+
+export function isFeatureName(name: string): name is FeatureName {
+  return (FEATURE_NAMES as readonly string[]).includes(name);
+}
 
 /**
  * Features whose distance from normal is meaningful on its own, so the model's extremeness part
  * reads them. price_jump is left to the forest: trade-to-trade moves grow with the time between
  * trades, so a large jump after a quiet hour is ordinary (measured: 3 of 4 false alarms at 5 sigmas
- * were jumps of 0-4% on generated days), while a wrong price also shows in price_deviation.
+ * were jumps of 0-4% on generated days), while a wrong price also shows in price_deviation. The
+ * activity features (gaps, bursts, accounts, venues) vary widely in ordinary trading, so they too
+ * are left to the forest, which sees them in combination.
  */
-export const EXTREMENESS_FEATURES: readonly boolean[] = FEATURE_NAMES.map((name) => name !== 'price_jump');
+export const EXTREMENESS_FEATURES: readonly FeatureName[] = ['price_deviation', 'quantity_deviation', 'notional_deviation', 'time_rarity'];
 
 /** The fields of a valid trade the features need. */
 export interface FeatureInput {
@@ -34,6 +56,12 @@ export interface FeatureInput {
   quantity: number;
   /** Reference price from the symbol's recent trades (null for its first trade of the day). */
   refPrice: number | null;
+  /** Milliseconds since the symbol's previous trade (null for its first). */
+  gapMs: number | null;
+  /** The symbol's trades in the minute before this one. */
+  recentTrades: number;
+  account?: string;
+  venue?: string;
 }
 
 /**
@@ -44,15 +72,33 @@ export function compressFeature(z: number): number {
   return z < 0 ? -Math.log1p(-z) : Math.log1p(z);
 }
 
-/** Robust z-scores of one trade against its symbol's day, before compression. */
+function accountRarity(account: string | undefined, ctx: DayContext): number {
+  const activity = ctx.accounts;
+  if (account === undefined || !activity) return 0;
+  const trades = activity.trades[account];
+  return trades === undefined ? 0 : Math.log(activity.typicalTrades / trades);
+}
+
+function venueRarity(venue: string | undefined, sym: SymbolContext): number {
+  if (venue === undefined || !sym.venues) return 0;
+  const onVenue = sym.venues[venue] ?? 0;
+  return -Math.log(Math.max(onVenue, 1) / Math.max(sym.trades, 1));
+}
+
+/** The raw features of one trade against its symbol's day, in FEATURE_NAMES order, at `offset`. */
 export function rawFeatures(t: FeatureInput, ctx: DayContext, sym: SymbolContext, out: Float64Array, offset = 0): void {
   out[offset] = Math.log(t.price / sym.medianPrice) / sym.logPriceScale;
   out[offset + 1] = t.refPrice === null ? 0 : Math.log(t.price / t.refPrice) / sym.jumpScale;
   out[offset + 2] = Math.log(t.quantity / sym.medianQuantity) / sym.logQuantityScale;
+  out[offset + 3] = Math.log((t.price * t.quantity) / sym.medianNotional) / sym.logNotionalScale;
   const msOfDay = ((t.timestampMs % 86_400_000) + 86_400_000) % 86_400_000;
   const bin = Math.floor(msOfDay / (ctx.timeBinMinutes * 60_000));
   const average = ctx.validRows / ctx.timeBins.length;
-  out[offset + 3] = Math.log(average / Math.max(ctx.timeBins[bin], 1));
+  out[offset + 4] = Math.log(average / Math.max(ctx.timeBins[bin], 1));
+  out[offset + 5] = t.gapMs === null ? 0 : (Math.log1p(t.gapMs / 1000) - sym.gapCenter) / sym.gapScale;
+  out[offset + 6] = (Math.log1p(t.recentTrades) - sym.burstCenter) / sym.burstScale;
+  out[offset + 7] = accountRarity(t.account, ctx);
+  out[offset + 8] = venueRarity(t.venue, sym);
 }
 
 /**
@@ -75,6 +121,14 @@ function percent(ratio: number): string {
 
 function times(ratio: number): string {
   return ratio >= 10 ? `${Math.round(ratio)}x` : `${ratio.toFixed(1)}x`;
+}
+
+/** 0.4 s, 12 s, 5.2 min, 3.1 h. */
+function duration(seconds: number): string {
+  if (seconds < 1) return `${seconds.toFixed(1)} s`;
+  if (seconds < 60) return `${Math.round(seconds)} s`;
+  if (seconds < 3600) return `${(seconds / 60).toFixed(1)} min`;
+  return `${(seconds / 3600).toFixed(1)} h`;
 }
 
 function fmt(n: number): string {
@@ -104,6 +158,32 @@ export function describeFeature(name: FeatureName, t: FeatureInput, ctx: DayCont
       return ratio >= 1
         ? `quantity ${fmt(t.quantity)} is ${times(ratio)} the symbol's typical ${fmt(sym.medianQuantity)}`
         : `quantity ${fmt(t.quantity)} is 1/${times(1 / ratio)} of the symbol's typical ${fmt(sym.medianQuantity)}`;
+    }
+    case 'notional_deviation': {
+      const notional = t.price * t.quantity;
+      const ratio = notional / sym.medianNotional;
+      return ratio >= 1
+        ? `notional ${fmt(notional)} is ${times(ratio)} the symbol's typical ${fmt(sym.medianNotional)}`
+        : `notional ${fmt(notional)} is 1/${times(1 / ratio)} of the symbol's typical ${fmt(sym.medianNotional)}`;
+    }
+    case 'trade_gap': {
+      const typical = Math.expm1(sym.gapCenter);
+      return t.gapMs === null
+        ? "the symbol's first trade of the day"
+        : `came ${duration(t.gapMs / 1000)} after the symbol's previous trade (typically ${duration(typical)})`;
+    }
+    case 'symbol_burst': {
+      const typical = Math.expm1(sym.burstCenter);
+      return `${t.recentTrades} trade${t.recentTrades === 1 ? '' : 's'} of the symbol in the minute before (typically ${fmt(Number(typical.toFixed(1)))})`;
+    }
+    case 'account_rarity': {
+      const trades = t.account === undefined ? undefined : ctx.accounts?.trades[t.account];
+      return `account ${t.account ?? '(none)'} made ${trades ?? 'few'} trade${trades === 1 ? '' : 's'} that day (a typical trade's account made ${ctx.accounts?.typicalTrades ?? '?'})`;
+    }
+    case 'venue_rarity': {
+      const onVenue = t.venue === undefined ? 0 : (sym.venues?.[t.venue] ?? 0);
+      const share = (onVenue / Math.max(sym.trades, 1)) * 100;
+      return `venue ${t.venue ?? '(none)'} carried ${share < 0.1 ? share.toPrecision(1) : share.toFixed(1)}% of the symbol's trades that day`;
     }
     case 'time_rarity': {
       const msOfDay = ((t.timestampMs % 86_400_000) + 86_400_000) % 86_400_000;

@@ -1,5 +1,7 @@
 import { createHash } from 'node:crypto';
-import { EXTREMENESS_FEATURES, FEATURE_COUNT, FEATURE_NAMES, compressFeature } from '../features/trade-features.js';
+import { EXTREMENESS_FEATURES, FEATURE_NAMES, compressFeature, isFeatureName } from '../features/trade-features.js';
+import { CODE_VERSION } from '../version.js';
+import { baselineBins } from './drift.js';
 import {
   DEFAULT_FOREST_PARAMS,
   fitIsolationForest,
@@ -10,8 +12,8 @@ import {
 } from './isolation-forest.js';
 
 /**
- * The production model: an isolation forest on the compressed, normalised trade features, joined
- * with a robust extremeness score, and the threshold above which a trade is flagged.
+ * The production model: an isolation forest on the compressed, normalised features, joined with a
+ * robust extremeness score, and the threshold above which a row is flagged.
  *
  * Why two parts: the forest learns what ordinary combinations of features look like, but it cannot
  * tell apart two rows that both lie beyond everything in its subsamples: a 700x quantity falls in
@@ -21,22 +23,32 @@ import {
  * distribution, keeps growing with the distance, so such rows still stand out. The final score is
  * the larger of the two, both in [0, 1].
  *
+ * The model names the columns it reads (`features`, a subset of the trade features chosen by
+ * training or tuning) and stores everything it needs to be reproduced and audited: normalisation,
+ * parameters, training rows and data hash, the code version, and each feature's training
+ * distribution (deciles) as the baseline for drift.
+ *
  * Serialised as one JSON document whose forest arrays are base64 typed arrays (compact, exact, and
  * loadable without a parser of our own).
  */
 export interface AnomalyModel {
   format: typeof MODEL_FORMAT;
-  formatVersion: 1;
+  formatVersion: typeof MODEL_FORMAT_VERSION;
   /** Sortable and content-addressed: <UTC time>-<hash>. */
   version: string;
   createdAt: string;
+  /** The columns the model reads, in order (trade models: names from FEATURE_NAMES). */
   features: string[];
-  /** Before the forest: x' = (compress(x) - center) / scale per feature. */
+  /** The features its extremeness part reads (a subset of `features`). */
+  extremeFeatures: string[];
+  /** How values are transformed before normalisation for the forest. */
+  transform: 'compress' | 'none';
+  /** Before the forest: x' = (transform(x) - center) / scale per feature. */
   normalisation: { center: number[]; scale: number[] };
   /**
    * Extremeness: z = |x - center| / scale per raw feature; s = z^2 / (z^2 + halfScoreZ^2) for the
-   * largest z. halfScoreZ is set so that a row exactly `thresholdZ` robust sigmas out scores exactly
-   * the threshold: beyond that distance a single feature flags a row on its own.
+   * largest z over `extremeFeatures`. halfScoreZ is set so that a row exactly `thresholdZ` robust
+   * sigmas out scores exactly the threshold: beyond that distance a single feature flags a row alone.
    */
   extremeness: { center: number[]; scale: number[]; thresholdZ: number; halfScoreZ: number };
   params: IsolationForestParams;
@@ -44,11 +56,36 @@ export interface AnomalyModel {
   threshold: number;
   /** Share of training rows at or above the threshold. */
   contamination: number;
-  training: { sources: string[]; rows: number };
+  training: TrainingRecord;
+  /** The code version that trained the model (src/version.ts). */
+  codeVersion: string;
+  /** Each feature's training distribution: decile cut points and shares, the baseline for drift (PSI). */
+  baseline: { edges: number[][]; shares: number[][] };
+  /** How the parameters were chosen, when `tune` chose them. */
+  tuning?: Record<string, unknown>;
+  /** Detection figures measured for this model (evaluate / tune), when there are some. */
+  metrics?: Record<string, unknown>;
   forest: FlatForest;
 }
 
+export interface TrainingRecord {
+  sources: string[];
+  rows: number;
+  /** sha256 (first 16 hex) of the training feature matrix: the same data gives the same hash. */
+  dataHash: string;
+  /** Rows left out because analysts' feedback confirmed them as anomalies. */
+  excludedByFeedback?: number;
+}
+
 export const MODEL_FORMAT = 'trade-anomaly/isolation-forest' as const;
+export const MODEL_FORMAT_VERSION = 2 as const;
+
+/**
+ * The trade features a model reads unless training is told otherwise: chosen by cross-validated
+ * PR-AUC on generated days (docs/model.md, "Feature selection"). The others stay available to
+ * `tune` and `train --features`.
+ */
+export const DEFAULT_MODEL_FEATURES: readonly string[] = ['price_deviation', 'price_jump', 'quantity_deviation', 'notional_deviation', 'time_rarity', 'symbol_burst'];
 
 export interface TrainOptions {
   forest?: Partial<IsolationForestParams>;
@@ -58,7 +95,15 @@ export interface TrainOptions {
   minThreshold?: number;
   /** Robust sigmas from the training centre at which one feature alone flags a row. */
   thresholdZ?: number;
+  /** Names of the data's columns, in order (default: the trade features of DEFAULT_MODEL_FEATURES). */
+  features?: readonly string[];
+  /** Which of them the extremeness part reads (default: the trade features of EXTREMENESS_FEATURES; all for other data). */
+  extremeFeatures?: readonly string[];
+  /** Default 'compress' (signed log, for z-like trade features). */
+  transform?: 'compress' | 'none';
   sources?: string[];
+  excludedByFeedback?: number;
+  tuning?: Record<string, unknown>;
   now?: Date;
 }
 
@@ -77,6 +122,14 @@ function quantile(sorted: Float64Array, q: number): number {
   return sorted[lo] + (sorted[hi] - sorted[lo]) * (pos - lo);
 }
 
+function identity(x: number): number {
+  return x;
+}
+
+function transformOf(model: Pick<AnomalyModel, 'transform'>): (x: number) => number {
+  return model.transform === 'none' ? identity : compressFeature;
+}
+
 /** Median and robust sigma (from the interquartile range) of each column. */
 function robustColumns(data: FeatureMatrix, transform: (x: number) => number): { center: number[]; scale: number[] } {
   const center: number[] = [];
@@ -92,23 +145,36 @@ function robustColumns(data: FeatureMatrix, transform: (x: number) => number): {
   return { center, scale };
 }
 
-/** Per-row results of scoring: the score and each feature's robust z (the explanations use them). */
+function column(data: FeatureMatrix, c: number): Float64Array {
+  const out = new Float64Array(data.rows);
+  for (let r = 0; r < data.rows; r++) out[r] = data.values[r * data.cols + c];
+  return out;
+}
+
+/** Per-row results of scoring. */
 export interface ModelScores {
   scores: Float64Array;
+  /** The isolation forest's part of each score. */
+  forestScores: Float64Array;
   /** |x - center| / scale of each raw feature against the training distribution, rows x cols. */
   z: Float64Array;
 }
 
+type ScoringParts = Pick<AnomalyModel, 'normalisation' | 'extremeness' | 'forest' | 'transform' | 'features' | 'extremeFeatures'>;
+
 /**
- * Scores rows of raw features. Consumes `data`: its values are compressed and normalised in place
- * for the forest.
+ * Scores rows of raw features (columns in the model's `features` order). Consumes `data`: its
+ * values are transformed and normalised in place for the forest (path attribution reads them so).
  */
-export function scoreWithModel(model: Pick<AnomalyModel, 'normalisation' | 'extremeness' | 'forest'>, data: FeatureMatrix): ModelScores {
+export function scoreWithModel(model: ScoringParts, data: FeatureMatrix): ModelScores {
   const { rows, cols, values } = data;
+  if (cols !== model.features.length) throw new RangeError(`the model reads ${model.features.length} feature columns, got ${cols}`);
   const z = new Float64Array(rows * cols);
   const extreme = new Float64Array(rows);
   const ex = model.extremeness;
   const { center, scale } = model.normalisation;
+  const transform = transformOf(model);
+  const isExtreme = model.features.map((f) => model.extremeFeatures.includes(f));
   const half2 = ex.halfScoreZ * ex.halfScoreZ;
   for (let r = 0; r < rows; r++) {
     const o = r * cols;
@@ -116,24 +182,51 @@ export function scoreWithModel(model: Pick<AnomalyModel, 'normalisation' | 'extr
     for (let c = 0; c < cols; c++) {
       const zc = Math.abs(values[o + c] - ex.center[c]) / ex.scale[c];
       z[o + c] = zc;
-      if (EXTREMENESS_FEATURES[c] && zc > zmax) zmax = zc;
-      values[o + c] = (compressFeature(values[o + c]) - center[c]) / scale[c];
+      if (isExtreme[c] && zc > zmax) zmax = zc;
+      values[o + c] = (transform(values[o + c]) - center[c]) / scale[c];
     }
     extreme[r] = (zmax * zmax) / (zmax * zmax + half2);
   }
-  const scores = scoreIsolationForest(model.forest, data);
+  const forestScores = scoreIsolationForest(model.forest, data);
+  const scores = Float64Array.from(forestScores);
   for (let r = 0; r < rows; r++) if (extreme[r] > scores[r]) scores[r] = extreme[r];
-  return { scores, z };
+  return { scores, forestScores, z };
 }
 
-/** Fits the normalisation, the forest and the threshold on a matrix of raw trade features (consumed). */
+/** sha256 of a matrix's values (first 16 hex digits). */
+export function matrixHash(data: FeatureMatrix): string {
+  const bytes = Buffer.from(data.values.buffer, data.values.byteOffset, data.rows * data.cols * 8);
+  return createHash('sha256').update(bytes).digest('hex').slice(0, 16);
+}
+
+function defaultExtremeFeatures(features: readonly string[]): string[] {
+  const trade = features.every(isFeatureName);
+  return trade ? features.filter((f) => (EXTREMENESS_FEATURES as readonly string[]).includes(f)) : [...features];
+}
+
+/** Fits the normalisation, the forest and the threshold on a matrix of raw features (consumed). */
 export function trainAnomalyModel(data: FeatureMatrix, options: TrainOptions = {}): AnomalyModel {
-  if (data.cols !== FEATURE_COUNT) throw new RangeError(`expected ${FEATURE_COUNT} feature columns, got ${data.cols}`);
-  const extremeColumns = robustColumns(data, (x) => x);
-  const normalisation = robustColumns(data, compressFeature);
-  const raw = Float64Array.from(data.values);
-  for (let i = 0; i < data.values.length; i++) {
-    data.values[i] = (compressFeature(data.values[i]) - normalisation.center[i % data.cols]) / normalisation.scale[i % data.cols];
+  const features = [...(options.features ?? DEFAULT_MODEL_FEATURES)];
+  if (data.cols !== features.length) throw new RangeError(`expected ${features.length} feature columns (${features.join(', ')}), got ${data.cols}`);
+  if (new Set(features).size !== features.length) throw new RangeError(`feature names repeat: ${features.join(', ')}`);
+  const extremeFeatures = [...(options.extremeFeatures ?? defaultExtremeFeatures(features))];
+  const unknown = extremeFeatures.filter((f) => !features.includes(f));
+  if (unknown.length) throw new RangeError(`extreme features ${unknown.join(', ')} are not among the features ${features.join(', ')}`);
+  const transform = options.transform ?? 'compress';
+  const dataHash = matrixHash(data);
+  const extremeColumns = robustColumns(data, identity);
+  const normalisation = robustColumns(data, transformOf({ transform }));
+  const baseline = { edges: [] as number[][], shares: [] as number[][] };
+  for (let c = 0; c < data.cols; c++) {
+    const bins = baselineBins(column(data, c));
+    baseline.edges.push(bins.edges);
+    baseline.shares.push(bins.shares);
+  }
+  const raw = Float64Array.from(data.values.subarray(0, data.rows * data.cols));
+  const fn = transformOf({ transform });
+  for (let i = 0; i < data.rows * data.cols; i++) {
+    const c = i % data.cols;
+    data.values[i] = (fn(data.values[i]) - normalisation.center[c]) / normalisation.scale[c];
   }
   const overrides = Object.fromEntries(Object.entries(options.forest ?? {}).filter(([, v]) => v !== undefined));
   const params: IsolationForestParams = { ...DEFAULT_FOREST_PARAMS, ...overrides };
@@ -146,24 +239,34 @@ export function trainAnomalyModel(data: FeatureMatrix, options: TrainOptions = {
   const threshold = Math.max(quantile(forestScores, 1 - contamination), options.minThreshold ?? DEFAULT_MIN_THRESHOLD);
   const thresholdZ = options.thresholdZ ?? DEFAULT_THRESHOLD_Z;
   const extremeness = { ...extremeColumns, thresholdZ, halfScoreZ: thresholdZ * Math.sqrt((1 - threshold) / threshold) };
-  const scores = scoreWithModel({ normalisation, extremeness, forest }, { values: raw, rows: data.rows, cols: data.cols }).scores;
+  const scores = scoreWithModel(
+    { normalisation, extremeness, forest, transform, features, extremeFeatures },
+    { values: raw, rows: data.rows, cols: data.cols },
+  ).scores;
   let above = 0;
   for (const s of scores) if (s >= threshold) above++;
 
   const createdAt = (options.now ?? new Date()).toISOString();
-  const body = {
+  const training: TrainingRecord = { sources: options.sources ?? [], rows: data.rows, dataHash };
+  if (options.excludedByFeedback) training.excludedByFeedback = options.excludedByFeedback;
+  const body: Omit<AnomalyModel, 'version'> = {
     format: MODEL_FORMAT,
-    formatVersion: 1 as const,
+    formatVersion: MODEL_FORMAT_VERSION,
     createdAt,
-    features: [...FEATURE_NAMES],
+    features,
+    extremeFeatures,
+    transform,
     normalisation,
     extremeness,
     params,
     threshold,
     contamination: above / Math.max(scores.length, 1),
-    training: { sources: options.sources ?? [], rows: data.rows },
+    training,
+    codeVersion: CODE_VERSION,
+    baseline,
     forest,
   };
+  if (options.tuning) body.tuning = options.tuning;
   const hash = createHash('sha256').update(serialiseModel({ ...body, version: '' })).digest('hex').slice(0, 10);
   const stamp = createdAt.replace(/[-:]/g, '').replace(/\.\d+Z$/, 'Z');
   return { ...body, version: `${stamp}-${hash}` };
@@ -221,19 +324,32 @@ export function deserialiseModel(text: string, where: string): AnomalyModel {
   }
   if (typeof doc !== 'object' || doc === null || Array.isArray(doc)) throw new ModelFormatError(`${where}: not a model document`);
   const d = doc as Record<string, unknown>;
-  if (d.format !== MODEL_FORMAT || d.formatVersion !== 1) {
-    throw new ModelFormatError(`${where}: not a ${MODEL_FORMAT} v1 model (format ${String(d.format)} v${String(d.formatVersion)})`);
+  if (d.format !== MODEL_FORMAT) throw new ModelFormatError(`${where}: not a ${MODEL_FORMAT} model (format ${String(d.format)})`);
+  if (d.formatVersion !== MODEL_FORMAT_VERSION) {
+    throw new ModelFormatError(`${where}: model format v${String(d.formatVersion)}; this version reads v${MODEL_FORMAT_VERSION} (train a new model: trade-anomaly train)`);
   }
-  const expected = [...FEATURE_NAMES].join(',');
-  if (!Array.isArray(d.features) || d.features.join(',') !== expected) {
-    throw new ModelFormatError(`${where}: model features ${Array.isArray(d.features) ? d.features.join(',') : 'missing'} do not match this version's ${expected}`);
+  const features = d.features;
+  if (!Array.isArray(features) || features.length === 0 || !features.every((f): f is string => typeof f === 'string')) {
+    throw new ModelFormatError(`${where}: features are missing or malformed`);
   }
-  const n = FEATURE_COUNT;
+  const unknown = features.filter((f) => !isFeatureName(f));
+  if (unknown.length) throw new ModelFormatError(`${where}: model features ${unknown.join(', ')} are not trade features this version computes (${FEATURE_NAMES.join(', ')})`);
+  if (new Set(features).size !== features.length) throw new ModelFormatError(`${where}: model features repeat: ${features.join(', ')}`);
+  const extreme = d.extremeFeatures;
+  if (!Array.isArray(extreme) || !extreme.every((f) => typeof f === 'string' && features.includes(f))) {
+    throw new ModelFormatError(`${where}: extremeFeatures must be a subset of the features`);
+  }
+  if (d.transform !== 'compress' && d.transform !== 'none') throw new ModelFormatError(`${where}: transform must be compress or none`);
+  const n = features.length;
   const norm = d.normalisation as Record<string, unknown> | undefined;
   const ex = d.extremeness as Record<string, unknown> | undefined;
   if (!norm || !isNumberArray(norm.center, n) || !isNumberArray(norm.scale, n)) throw new ModelFormatError(`${where}: normalisation is missing or malformed`);
   if (!ex || !isNumberArray(ex.center, n) || !isNumberArray(ex.scale, n) || typeof ex.halfScoreZ !== 'number') {
     throw new ModelFormatError(`${where}: extremeness is missing or malformed`);
+  }
+  const baseline = d.baseline as Record<string, unknown> | undefined;
+  if (!baseline || !Array.isArray(baseline.edges) || !Array.isArray(baseline.shares) || baseline.edges.length !== n || baseline.shares.length !== n) {
+    throw new ModelFormatError(`${where}: baseline is missing or malformed`);
   }
   if (typeof d.threshold !== 'number' || !(d.threshold > 0 && d.threshold <= 1)) throw new ModelFormatError(`${where}: threshold must be in (0, 1]`);
   const f = d.forest;

@@ -1,8 +1,11 @@
-import { FEATURE_COUNT, writeFeatures } from '../features/trade-features.js';
-import { TradeFileScanner } from '../pipeline/trade-file-scanner.js';
+import { selectColumns } from '../features/feature-matrix.js';
+import { FEATURE_COUNT, FEATURE_NAMES, writeFeatures, type FeatureInput } from '../features/trade-features.js';
+import { partiesOf, TradeFileScanner } from '../pipeline/trade-file-scanner.js';
 import { checkTrade } from '../quality/trade-checks.js';
 import type { TradeSchema } from '../schema/schema-settings.js';
-import { trainAnomalyModel, type AnomalyModel, type TrainOptions } from './anomaly-model.js';
+import { DEFAULT_MODEL_FEATURES, trainAnomalyModel, type AnomalyModel, type TrainOptions } from './anomaly-model.js';
+import type { FeatureMatrix } from './isolation-forest.js';
+import { SeededRandom } from './random.js';
 
 /** A file to learn from: its name (for the model's metadata and errors) and its bytes. */
 export interface TrainingSource {
@@ -10,49 +13,89 @@ export interface TrainingSource {
   open(): AsyncIterable<Uint8Array> | Promise<AsyncIterable<Uint8Array>>;
 }
 
-/** The scorable rows of one file, compactly (a day of 10 million rows must fit). */
-class ValidRows {
-  sourceRows: number[] = [];
-  symbols: string[] = [];
-  numbers: number[] = []; // timestamp, price, quantity, refPrice (NaN = none) per row
+/**
+ * At most this many rows of one file are kept for training (a uniform, seeded sample beyond): the
+ * forest reads 256 rows a tree, and the threshold's quantile and the drift baseline are as good
+ * from a million rows as from ten million, at a tenth of the memory.
+ */
+export const MAX_TRAINING_ROWS_PER_FILE = 1_000_000;
+
+/** Says whether a row must stay out of training (analysts confirmed it as an anomaly). */
+export type TrainingExclusion = (file: string, tradeId: string | null, sourceRow: number) => boolean;
+
+export interface ExtractOptions {
+  schema?: TradeSchema;
+  exclude?: TrainingExclusion;
+  maxRowsPerFile?: number;
+}
+
+/** Every trade feature (FEATURE_NAMES columns) of the clean rows of some files. */
+export interface TrainingFeatures {
+  matrix: FeatureMatrix;
+  sources: string[];
+  excluded: number;
+}
+
+/** The clean rows of one file kept for training: a bounded, seeded uniform sample. */
+class KeptRows {
+  readonly inputs: (FeatureInput & { sourceRow: number })[] = [];
+  private seen = 0;
+  private readonly random = new SeededRandom(19790101);
+
+  constructor(private readonly capacity: number) {}
+
+  add(row: FeatureInput & { sourceRow: number }): void {
+    if (this.seen < this.capacity) this.inputs.push(row);
+    else {
+      const j = this.random.nextInt(this.seen + 1);
+      if (j < this.capacity) this.inputs[j] = row;
+    }
+    this.seen++;
+  }
 }
 
 /**
- * Reads each training file as ingest does (its own day's context, since features are relative to
- * the day), builds the features of every scorable row that broke no rule, and fits the model.
+ * Reads each file as ingest does (its own day's context, since features are relative to the day)
+ * and builds the features of every scorable row that broke no rule, was not repeated and was not
+ * excluded.
  */
-export async function trainFromSources(sources: TrainingSource[], options: TrainOptions & { schema?: TradeSchema } = {}): Promise<AnomalyModel> {
+export async function extractTrainingFeatures(sources: TrainingSource[], options: ExtractOptions = {}): Promise<TrainingFeatures> {
   if (sources.length === 0) throw new RangeError('training needs at least one file');
   const matrices: Float64Array[] = [];
   let total = 0;
+  let excluded = 0;
   for (const source of sources) {
     const scanner = new TradeFileScanner(source.name, { schema: options.schema });
-    const valid = new ValidRows();
+    const kept = new KeptRows(options.maxRowsPerFile ?? MAX_TRAINING_ROWS_PER_FILE);
     for await (const batch of scanner.scan(await source.open())) {
       for (const row of batch) {
         if (row.csvIssue) continue;
         const t = checkTrade(row, [], scanner.readers, scanner.hasTradeIds);
         if (!t.scorable || t.issues.length) continue;
-        valid.sourceRows.push(row.sourceRow);
-        valid.symbols.push(t.symbol!);
-        valid.numbers.push(t.timestampMs!, t.price!, t.quantity!, row.refPrice ?? Number.NaN);
+        if (options.exclude?.(source.name, t.tradeId, row.sourceRow)) {
+          excluded++;
+          continue;
+        }
+        kept.add({
+          sourceRow: row.sourceRow,
+          symbol: t.symbol!,
+          timestampMs: t.timestampMs!,
+          price: t.price!,
+          quantity: t.quantity!,
+          refPrice: row.refPrice,
+          gapMs: row.gapMs,
+          recentTrades: row.recentTrades,
+          ...partiesOf(row.fields),
+        });
       }
     }
     const ctx = scanner.dayContext();
     // Repeated ids and rows are known once the file is read: leave them out of training too.
     const repeated = new Set(scanner.duplicateMarks().rows);
-    const values = new Float64Array(valid.symbols.length * FEATURE_COUNT);
+    const values = new Float64Array(kept.inputs.length * FEATURE_COUNT);
     let n = 0;
-    for (let i = 0; i < valid.symbols.length; i++) {
-      if (repeated.has(valid.sourceRows[i])) continue;
-      const ref = valid.numbers[i * 4 + 3];
-      const input = {
-        symbol: valid.symbols[i],
-        timestampMs: valid.numbers[i * 4],
-        price: valid.numbers[i * 4 + 1],
-        quantity: valid.numbers[i * 4 + 2],
-        refPrice: Number.isNaN(ref) ? null : ref,
-      };
+    for (const input of kept.inputs) {
+      if (repeated.has(input.sourceRow)) continue;
       if (writeFeatures(input, ctx, values, n * FEATURE_COUNT)) n++;
     }
     matrices.push(values.subarray(0, n * FEATURE_COUNT));
@@ -64,6 +107,24 @@ export async function trainFromSources(sources: TrainingSource[], options: Train
     all.set(m, offset);
     offset += m.length;
   }
-  if (total < 2) throw new RangeError(`training files hold ${total} valid trade(s); at least 2 are needed`);
-  return trainAnomalyModel({ values: all, rows: total, cols: FEATURE_COUNT }, { ...options, sources: options.sources ?? sources.map((s) => s.name) });
+  return { matrix: { values: all, rows: total, cols: FEATURE_COUNT }, sources: sources.map((s) => s.name), excluded };
+}
+
+/** Fits a model on the clean rows of the files, reading the features the options name (default: DEFAULT_MODEL_FEATURES). */
+export async function trainFromSources(sources: TrainingSource[], options: TrainOptions & ExtractOptions = {}): Promise<AnomalyModel> {
+  const extracted = await extractTrainingFeatures(sources, options);
+  return trainOnFeatures(extracted, options);
+}
+
+/** Fits a model on extracted training features. */
+export function trainOnFeatures(extracted: TrainingFeatures, options: TrainOptions = {}): AnomalyModel {
+  const { matrix } = extracted;
+  if (matrix.rows < 2) throw new RangeError(`training files hold ${matrix.rows} valid trade(s); at least 2 are needed`);
+  const features = options.features ?? DEFAULT_MODEL_FEATURES;
+  return trainAnomalyModel(selectColumns(matrix, FEATURE_NAMES, features), {
+    ...options,
+    features,
+    sources: options.sources ?? extracted.sources,
+    excludedByFeedback: extracted.excluded,
+  });
 }

@@ -2,7 +2,7 @@ import { createGunzip } from 'node:zlib';
 import { Readable } from 'node:stream';
 import { readCsvBatches, type CsvRecord } from '../parse/csv-reader.js';
 import { fieldReaders, type FieldReaders } from '../parse/field-readers.js';
-import { DayContextBuilder, type DayContext } from '../features/day-context.js';
+import { DayContextBuilder, type DayContext, type TradeParties } from '../features/day-context.js';
 import { tradingDayZone } from '../quality/file-rules.js';
 import { checkTrade } from '../quality/trade-checks.js';
 import { DEFAULT_SCHEMA, policyOf, type TradeSchema } from '../schema/schema-settings.js';
@@ -98,6 +98,16 @@ function lastCompleteChar(bytes: Uint8Array): number {
     return need > back ? i - back : i;
   }
   return i;
+}
+
+/** The account and venue of a row, where the file has them and they are not blank. */
+export function partiesOf(fields: Partial<Record<CanonicalField, string>>): TradeParties {
+  const parties: TradeParties = {};
+  const account = fields.account?.trim();
+  const venue = fields.venue?.trim();
+  if (account) parties.account = account;
+  if (venue) parties.venue = venue;
+  return parties;
 }
 
 export interface ScannerOptions {
@@ -213,6 +223,8 @@ export class TradeFileScanner {
       extras: layout.extra.map((x) => record.fields[x.index] ?? null),
       csvIssue,
       refPrice: null,
+      gapMs: null,
+      recentTrades: 0,
     };
     if (this.options.keepRecords) row.record = record.fields;
     const id = (fields.trade_id ?? '').trim();
@@ -226,7 +238,10 @@ export class TradeFileScanner {
     if (!csvIssue) {
       const checked = checkTrade(row, [], this.readers, this.hasTradeIds);
       if (checked.scorable) {
-        row.refPrice = this.context.observe(checked.symbol!, checked.timestampMs!, checked.price!, checked.quantity!);
+        const seq = this.context.observe(checked.symbol!, checked.timestampMs!, checked.price!, checked.quantity!, partiesOf(fields));
+        row.refPrice = seq.refPrice;
+        row.gapMs = seq.gapMs;
+        row.recentTrades = seq.recentTrades;
       }
     }
     return row;

@@ -1,8 +1,13 @@
 import type { RawChunkRow, ScoredRow } from '../chunks/chunk-format.js';
 import { optionalFieldsOf } from '../chunks/chunk-format.js';
 import type { DayContext } from '../features/day-context.js';
-import { FEATURE_COUNT, FEATURE_NAMES, describeFeature, writeFeatures, type FeatureInput } from '../features/trade-features.js';
+import { selectColumns } from '../features/feature-matrix.js';
+import { FEATURE_COUNT, FEATURE_NAMES, describeFeature, writeFeatures, type FeatureInput, type FeatureName } from '../features/trade-features.js';
 import { scoreWithModel, type AnomalyModel } from '../model/anomaly-model.js';
+import { binCounts, type BinCounts } from '../model/drift.js';
+import type { FeatureMatrix } from '../model/isolation-forest.js';
+import { pathAttributions } from '../model/path-attribution.js';
+import { partiesOf } from '../pipeline/trade-file-scanner.js';
 import { fieldReaders } from '../parse/field-readers.js';
 import { applyFileRules, fileRuleContext } from '../quality/file-rules.js';
 import { checkTrade, type CheckedTrade } from '../quality/trade-checks.js';
@@ -15,10 +20,25 @@ import type { CanonicalField } from '../schema/trade-schema.js';
  * threshold. Rows the model cannot score (no valid price, say) keep a null score.
  */
 
-/** A feature whose normalised value is this far from the training centre is named as a reason. */
+/** A feature this many robust sigmas from the training centre is named as a reason. */
 const NOTABLE_DEVIATION = 4;
 /** At most this many feature sentences per row: the strongest first. */
 const MAX_FEATURE_REASONS = 2;
+/** Attribution shares shown in a reason: those at least this large, at most three. */
+const SHOWN_SHARE = 0.15;
+
+/** Plain words for each feature, in the attribution part of a reason. */
+export const FEATURE_LABELS: Record<FeatureName, string> = {
+  price_deviation: 'price level',
+  price_jump: 'price jump',
+  quantity_deviation: 'quantity',
+  notional_deviation: 'notional',
+  time_rarity: 'time of day',
+  trade_gap: 'time since the previous trade',
+  symbol_burst: 'burst of trades',
+  account_rarity: 'account',
+  venue_rarity: 'venue',
+};
 
 export interface ScoredBatch {
   rows: ScoredRow[];
@@ -27,19 +47,39 @@ export interface ScoredBatch {
   anomalies: number;
   /** Flagged rows per reason code (quality codes, and model:<feature> for the model's reasons). */
   byReason: Record<string, number>;
+  /** Per model feature (the model's order): the scored rows' raw values counted in its baseline bins, for drift. */
+  featureBins: BinCounts[];
 }
 
-/** The features that made a row stand out: those with the largest robust z against the training data. */
-function modelReasons(z: Float64Array, offset: number, input: FeatureInput, ctx: DayContext): { codes: string[]; text: string[] } {
-  const ranked = FEATURE_NAMES.map((name, i) => ({ name, i, strength: z[offset + i] }))
-    .sort((a, b) => b.strength - a.strength);
-  const chosen = ranked.filter((r) => r.strength >= NOTABLE_DEVIATION).slice(0, MAX_FEATURE_REASONS);
-  // A row flagged for an unusual combination, with no single extreme feature: name the strongest one.
-  if (chosen.length === 0) chosen.push(ranked[0]);
-  return {
-    codes: chosen.map((c) => `model:${c.name}`),
-    text: chosen.map((c) => describeFeature(c.name, input, ctx)),
-  };
+/** Why the model flagged one row: the deviation of each feature and the forest's attribution. */
+interface RowEvidence {
+  features: readonly FeatureName[];
+  /** Robust |z| of each model feature against training. */
+  z: Float64Array;
+  /** Path-attribution shares, when the forest's part reached the threshold; else null. */
+  shares: Float64Array | null;
+}
+
+/**
+ * The features that made a row stand out. A row the forest isolated is explained by the features
+ * its isolation ran on (path attribution); one flagged by the extremeness part alone by its most
+ * deviant features. Either way a feature is named in words against its symbol's norm when it is
+ * notably far from normal, the strongest first.
+ */
+function modelReasons(e: RowEvidence, input: FeatureInput, ctx: DayContext): { codes: string[]; text: string[]; isolation: string } {
+  const ranked = e.features
+    .map((name, i) => ({ name, z: e.z[i], share: e.shares ? e.shares[i] : 0 }))
+    .sort((a, b) => (e.shares ? b.share - a.share || b.z - a.z : b.z - a.z));
+  const notable = ranked.filter((r) => r.z >= NOTABLE_DEVIATION);
+  const chosen = (notable.length ? notable : ranked).slice(0, notable.length ? MAX_FEATURE_REASONS : 1);
+  const isolation = e.shares
+    ? ranked
+        .filter((r) => r.share >= SHOWN_SHARE)
+        .slice(0, 3)
+        .map((r) => `${FEATURE_LABELS[r.name]} ${Math.round(r.share * 100)}%`)
+        .join(', ')
+    : '';
+  return { codes: chosen.map((c) => `model:${c.name}`), text: chosen.map((c) => describeFeature(c.name, input, ctx)), isolation };
 }
 
 /** How a file's rows are read: the parts of the manifest (or of a scan) that scoring needs. */
@@ -56,7 +96,7 @@ export interface FileShape {
  * is only flagged. A rule whose policy is flag_only keeps the row out, unless its policy imputes a
  * missing or unusable price or quantity with the symbol's median of the day.
  */
-function modelInput(t: CheckedTrade, refPrice: number | null, schema: TradeSchema, ctx: DayContext): { input: FeatureInput; imputed: string[] } | undefined {
+function modelInput(t: CheckedTrade, row: RawChunkRow, schema: TradeSchema, ctx: DayContext): { input: FeatureInput; imputed: string[] } | undefined {
   const imputed: string[] = [];
   let price = t.price !== null && t.price > 0 ? t.price : null;
   let quantity = t.quantity !== null && t.quantity > 0 ? t.quantity : null;
@@ -76,7 +116,17 @@ function modelInput(t: CheckedTrade, refPrice: number | null, schema: TradeSchem
     }
   }
   if (t.symbol === null || t.timestampMs === null || price === null || quantity === null) return undefined;
-  return { input: { symbol: t.symbol, timestampMs: t.timestampMs, price, quantity, refPrice }, imputed };
+  const input: FeatureInput = {
+    symbol: t.symbol,
+    timestampMs: t.timestampMs,
+    price,
+    quantity,
+    refPrice: row.refPrice,
+    gapMs: row.gapMs,
+    recentTrades: row.recentTrades,
+    ...partiesOf(row.fields),
+  };
+  return { input, imputed };
 }
 
 export function scoreRows(rows: RawChunkRow[], shape: FileShape, ctx: DayContext, model: AnomalyModel): ScoredBatch {
@@ -95,7 +145,7 @@ export function scoreRows(rows: RawChunkRow[], shape: FileShape, ctx: DayContext
   const imputations: string[][] = new Array(rows.length);
   const scorableIndex: number[] = [];
   checked.forEach((t, i) => {
-    const m = modelInput(t, rows[i].refPrice, shape.schema, ctx);
+    const m = modelInput(t, rows[i], shape.schema, ctx);
     if (!m) return;
     if (writeFeatures(m.input, ctx, features, scorableIndex.length * FEATURE_COUNT)) {
       inputs[i] = m.input;
@@ -103,14 +153,31 @@ export function scoreRows(rows: RawChunkRow[], shape: FileShape, ctx: DayContext
       scorableIndex.push(i);
     }
   });
-  const matrix = { values: features.subarray(0, scorableIndex.length * FEATURE_COUNT), rows: scorableIndex.length, cols: FEATURE_COUNT };
-  const { scores, z } = scoreWithModel(model, matrix);
+  const all = { values: features, rows: scorableIndex.length, cols: FEATURE_COUNT };
+  const matrix = selectColumns(all, FEATURE_NAMES, model.features);
+  const featureBins = driftCounts(matrix, model);
+  const { scores, forestScores, z } = scoreWithModel(model, matrix);
   const scoreOf = new Float64Array(rows.length).fill(Number.NaN);
   const slotOf = new Int32Array(rows.length).fill(-1);
   scorableIndex.forEach((rowIndex, k) => {
     scoreOf[rowIndex] = scores[k];
     slotOf[rowIndex] = k;
   });
+  // Path attribution for the rows the forest itself flagged (matrix now holds the forest's inputs).
+  const isolated: number[] = [];
+  for (let k = 0; k < scores.length; k++) if (scores[k] >= threshold && forestScores[k] >= threshold) isolated.push(k);
+  const shares = pathAttributions(model.forest, matrix, isolated);
+  const shareSlot = new Map(isolated.map((k, j) => [k, j]));
+  const modelFeatures = model.features as FeatureName[];
+  const cols = model.features.length;
+  const evidence = (k: number): RowEvidence => {
+    const j = shareSlot.get(k);
+    return {
+      features: modelFeatures,
+      z: z.subarray(k * cols, (k + 1) * cols),
+      shares: j === undefined ? null : shares.subarray(j * cols, (j + 1) * cols),
+    };
+  };
 
   const byReason: Record<string, number> = {};
   let badRows = 0;
@@ -121,9 +188,9 @@ export function scoreRows(rows: RawChunkRow[], shape: FileShape, ctx: DayContext
     const reasonText = [...t.issues.map((x) => x.message), ...(imputations[i] ?? [])];
     const reasonCodes: string[] = [...qualityCodes];
     if (score !== null && score >= threshold) {
-      const why = modelReasons(z, slotOf[i] * FEATURE_COUNT, inputs[i]!, ctx);
+      const why = modelReasons(evidence(slotOf[i]), inputs[i]!, ctx);
       reasonCodes.push(...why.codes);
-      reasonText.push(`${why.text.join('; ')} (score ${score.toFixed(2)})`);
+      reasonText.push(`${why.text.join('; ')} (score ${score.toFixed(2)}${why.isolation ? `; isolated by ${why.isolation}` : ''})`);
     }
     const isAnomaly = reasonCodes.length > 0;
     if (qualityCodes.length) badRows++;
@@ -148,5 +215,14 @@ export function scoreRows(rows: RawChunkRow[], shape: FileShape, ctx: DayContext
       qualityIssues: qualityCodes,
     };
   });
-  return { rows: out, badRows, scored: scorableIndex.length, anomalies, byReason };
+  return { rows: out, badRows, scored: scorableIndex.length, anomalies, byReason, featureBins };
+}
+
+/** The raw values of each model feature counted in the model's baseline bins (before scoring consumes them). */
+function driftCounts(matrix: FeatureMatrix, model: AnomalyModel): BinCounts[] {
+  const column = new Float64Array(matrix.rows);
+  return model.features.map((_, c) => {
+    for (let r = 0; r < matrix.rows; r++) column[r] = matrix.values[r * matrix.cols + c];
+    return binCounts(model.baseline.edges[c], column);
+  });
 }

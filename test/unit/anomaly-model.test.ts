@@ -1,6 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import {
+  DEFAULT_MODEL_FEATURES,
   MODEL_FORMAT,
+  MODEL_FORMAT_VERSION,
   ModelFormatError,
   deserialiseModel,
   scoreWithModel,
@@ -11,6 +13,7 @@ import {
 import { scoreIsolationForest, type FeatureMatrix } from '../../src/model/isolation-forest.js';
 import { EXTREMENESS_FEATURES, FEATURE_COUNT, FEATURE_NAMES, compressFeature } from '../../src/features/trade-features.js';
 import { rng } from '../support/seeded-rng.js';
+import { CODE_VERSION } from '../../src/version.js';
 
 
 /** rows x FEATURE_COUNT standard normal values (Box-Muller): ordinary trades' robust z-scores. */
@@ -27,7 +30,7 @@ function matrixOf(values: Float64Array | number[][]): FeatureMatrix {
 }
 
 /** Scores copies of the rows (scoreWithModel consumes its input). */
-function score(model: Pick<AnomalyModel, 'normalisation' | 'extremeness' | 'forest'>, rows: Float64Array | number[][]): Float64Array {
+function score(model: AnomalyModel, rows: Float64Array | number[][]): Float64Array {
   return scoreWithModel(model, matrixOf(rows)).scores;
 }
 
@@ -36,7 +39,7 @@ const NOW = new Date('2026-03-02T10:00:00.000Z');
 const FOREST = { trees: 60, sampleSize: 256, seed: 42 };
 
 function train(options: Parameters<typeof trainAnomalyModel>[1] = {}): AnomalyModel {
-  return trainAnomalyModel(matrixOf(TRAINING), { forest: FOREST, now: NOW, ...options });
+  return trainAnomalyModel(matrixOf(TRAINING), { forest: FOREST, now: NOW, features: FEATURE_NAMES, ...options });
 }
 
 const model = train({ contamination: 0.01 });
@@ -49,12 +52,15 @@ function rowOut(m: AnomalyModel, feature: number, z: number): number[] {
 }
 
 describe('trainAnomalyModel', () => {
-  it('describes itself: format, the feature list, the forest parameters and its training rows', () => {
+  it('describes itself: format, the feature list, the forest parameters, its training rows, data hash and code version', () => {
     expect(model.format).toBe(MODEL_FORMAT);
-    expect(model.formatVersion).toBe(1);
+    expect(model.formatVersion).toBe(MODEL_FORMAT_VERSION);
     expect(model.features).toEqual([...FEATURE_NAMES]);
+    expect(model.extremeFeatures).toEqual([...EXTREMENESS_FEATURES]);
     expect(model.params).toEqual(FOREST);
     expect(model.training.rows).toBe(2000);
+    expect(model.training.dataHash).toMatch(/^[0-9a-f]{16}$/);
+    expect(model.codeVersion).toBe(CODE_VERSION);
     expect(model.forest.featureCount).toBe(FEATURE_COUNT);
     expect(model.createdAt).toBe('2026-03-02T10:00:00.000Z');
     expect(model.version).toMatch(/^20260302T100000Z-[0-9a-f]{10}$/);
@@ -133,7 +139,45 @@ describe('trainAnomalyModel', () => {
   it('refuses a matrix whose column count is not the feature count', () => {
     const wrong: FeatureMatrix = { values: new Float64Array(30), rows: 10, cols: 3 };
 
-    expect(() => trainAnomalyModel(wrong)).toThrow(`expected ${FEATURE_COUNT} feature columns, got 3`);
+    expect(() => trainAnomalyModel(wrong)).toThrow(`expected ${DEFAULT_MODEL_FEATURES.length} feature columns (${DEFAULT_MODEL_FEATURES.join(', ')}), got 3`);
+  });
+
+  it('hashes its training data: the same rows give the same hash, one changed value another', () => {
+    const changed = Float64Array.from(TRAINING);
+    changed[17] += 1e-9;
+
+    expect(train({ contamination: 0.01 }).training.dataHash).toBe(model.training.dataHash);
+    expect(trainAnomalyModel(matrixOf(changed), { forest: FOREST, features: FEATURE_NAMES }).training.dataHash).not.toBe(model.training.dataHash);
+  });
+
+  it("keeps each feature's training deciles as the drift baseline", () => {
+    expect(model.baseline.edges).toHaveLength(FEATURE_COUNT);
+    for (let c = 0; c < FEATURE_COUNT; c++) {
+      expect(model.baseline.shares[c].reduce((a, b) => a + b, 0)).toBeCloseTo(1, 12);
+      // Standard normal columns: the middle cut point sits near 0.
+      const edges = model.baseline.edges[c];
+      expect(Math.abs(edges[Math.floor(edges.length / 2)])).toBeLessThan(0.15);
+    }
+  });
+
+  it('reads a subset of the features, and any named columns for other data', () => {
+    const two = Float64Array.from({ length: 4000 }, (_, i) => TRAINING[Math.floor(i / 2) * FEATURE_COUNT + (i % 2)]);
+
+    const subset = trainAnomalyModel({ values: Float64Array.from(two), rows: 2000, cols: 2 }, { features: ['price_deviation', 'price_jump'], forest: FOREST });
+    const generic = trainAnomalyModel({ values: Float64Array.from(two), rows: 2000, cols: 2 }, { features: ['f0', 'f1'], transform: 'none', forest: FOREST });
+
+    expect(subset.extremeFeatures).toEqual(['price_deviation']);
+    expect(subset.forest.featureCount).toBe(2);
+    // Columns that are not trade features are all read by the extremeness part.
+    expect(generic.extremeFeatures).toEqual(['f0', 'f1']);
+    expect(generic.transform).toBe('none');
+  });
+
+  it('refuses repeated feature names and extreme features it does not read', () => {
+    const m = { values: new Float64Array(20), rows: 10, cols: 2 };
+
+    expect(() => trainAnomalyModel(m, { features: ['a', 'a'] })).toThrow('feature names repeat: a, a');
+    expect(() => trainAnomalyModel(m, { features: ['a', 'b'], extremeFeatures: ['c'] })).toThrow('extreme features c are not among the features a, b');
   });
 });
 
@@ -159,7 +203,8 @@ describe('scoreWithModel', () => {
   it.each([
     ['price_deviation', 0],
     ['quantity_deviation', 2],
-    ['time_rarity', 3],
+    ['notional_deviation', 3],
+    ['time_rarity', 4],
   ])('flags a row with %s 50 robust sigmas out, although the forest scores it like a 500-sigma one', (_name, feature) => {
     const far = rowOut(model, feature, 50);
     const farther = rowOut(model, feature, 500);
@@ -183,7 +228,7 @@ describe('scoreWithModel', () => {
   });
 
   it('leaves price_jump to the forest: its score for a far jump is the forest\'s alone', () => {
-    expect(EXTREMENESS_FEATURES[1]).toBe(false);
+    expect(EXTREMENESS_FEATURES).not.toContain('price_jump');
     const row = rowOut(model, 1, 50);
     const normalised = row.map((x, c) => (compressFeature(x) - model.normalisation.center[c]) / model.normalisation.scale[c]);
 
@@ -231,14 +276,16 @@ describe('serialiseModel / deserialiseModel', () => {
 
   it.each([
     ['not JSON', '{"format": "trade', /s3:\/\/models\/v1\/model\.json: not JSON/],
-    ['another format', tampered((d) => (d.format = 'something-else')), /s3:\/\/models\/v1\/model\.json: not a trade-anomaly\/isolation-forest v1 model \(format something-else v1\)/],
-    ['another format version', tampered((d) => (d.formatVersion = 2)), /s3:\/\/models\/v1\/model\.json: not a .* v1 model \(format .* v2\)/],
+    ['another format', tampered((d) => (d.format = 'something-else')), /s3:\/\/models\/v1\/model\.json: not a trade-anomaly\/isolation-forest model \(format something-else\)/],
+    ['an earlier format version', tampered((d) => (d.formatVersion = 1)), /s3:\/\/models\/v1\/model\.json: model format v1; this version reads v2 \(train a new model/],
     [
-      'another feature list',
-      tampered((d) => (d.features = ['price_deviation', 'quantity_deviation'])),
-      /s3:\/\/models\/v1\/model\.json: model features price_deviation,quantity_deviation do not match/,
+      'a feature this version does not compute',
+      tampered((d) => (d.features = [...FEATURE_NAMES.slice(0, -1), 'moon_phase'])),
+      /s3:\/\/models\/v1\/model\.json: model features moon_phase are not trade features/,
     ],
-    ['features in another order', tampered((d) => (d.features = [...FEATURE_NAMES].reverse())), /s3:\/\/models\/v1\/model\.json: model features/],
+    ['a feature list that does not match its arrays', tampered((d) => (d.features = ['price_deviation', 'quantity_deviation'])), /s3:\/\/models\/v1\/model\.json: (extremeFeatures|normalisation)/],
+    ['repeated features', tampered((d) => (d.features = FEATURE_NAMES.map(() => 'price_jump'))), /model features repeat/],
+    ['no drift baseline', tampered((d) => delete d.baseline), /baseline is missing/],
   ])('rejects %s with a ModelFormatError naming the place', (_case, text, message) => {
     const load = (): AnomalyModel => deserialiseModel(text, 's3://models/v1/model.json');
 
@@ -249,7 +296,7 @@ describe('serialiseModel / deserialiseModel', () => {
   // Regression: these once escaped as a TypeError or RangeError that did not name the model's place.
   it.each([
     ['JSON null', 'null'],
-    ['a document without forest and features', JSON.stringify({ format: MODEL_FORMAT, formatVersion: 1 })],
+    ['a document without forest and features', JSON.stringify({ format: MODEL_FORMAT, formatVersion: MODEL_FORMAT_VERSION })],
     ['a document without features', tampered((d) => delete d.features)],
   ])('rejects %s with a ModelFormatError naming the place', (_case, text) => {
     expect(() => deserialiseModel(text, 's3://models/v1/model.json')).toThrow(ModelFormatError);

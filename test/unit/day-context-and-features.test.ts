@@ -1,13 +1,15 @@
 import { describe, expect, it } from 'vitest';
-import { DayContextBuilder, REFERENCE_WINDOW, TIME_BIN_MINUTES, type DayContext, type SymbolContext } from '../../src/features/day-context.js';
+import { BURST_WINDOW_MS, DayContextBuilder, REFERENCE_WINDOW, TIME_BIN_MINUTES, type DayContext, type SymbolContext } from '../../src/features/day-context.js';
 import { MAD_TO_SIGMA, Reservoir, median, medianAbsoluteDeviation } from '../../src/features/robust-stats.js';
 import {
   FEATURE_COUNT,
+  FEATURE_NAMES,
   compressFeature,
   describeFeature,
   rawFeatures,
   writeFeatures,
   type FeatureInput,
+  type FeatureName,
 } from '../../src/features/trade-features.js';
 import { SeededRandom } from '../../src/model/random.js';
 
@@ -201,7 +203,7 @@ describe('DayContextBuilder.observe: reference price', () => {
     const t = at('2026-03-02T10:00:00Z');
     const prices = [100, 102, 101, 104, 103, 110, 90];
 
-    const refs = prices.map((p, i) => builder.observe('ACME', t + i * 1000, p, 10));
+    const refs = prices.map((p, i) => builder.observe('ACME', t + i * 1000, p, 10).refPrice);
 
     expect(refs).toEqual([
       null,
@@ -218,10 +220,10 @@ describe('DayContextBuilder.observe: reference price', () => {
     const builder = new DayContextBuilder();
     const t = at('2026-03-02T10:00:00Z');
 
-    expect(builder.observe('AAA', t, 10, 1)).toBeNull();
-    expect(builder.observe('BBB', t, 500, 1)).toBeNull();
-    expect(builder.observe('AAA', t, 11, 1)).toBe(10);
-    expect(builder.observe('BBB', t, 505, 1)).toBe(500);
+    expect(builder.observe('AAA', t, 10, 1).refPrice).toBeNull();
+    expect(builder.observe('BBB', t, 500, 1).refPrice).toBeNull();
+    expect(builder.observe('AAA', t, 11, 1).refPrice).toBe(10);
+    expect(builder.observe('BBB', t, 505, 1).refPrice).toBe(500);
   });
 
   it('is barely moved by a single wild print', () => {
@@ -230,7 +232,7 @@ describe('DayContextBuilder.observe: reference price', () => {
     for (const p of [100, 100.5, 99.5, 100.2, 100]) builder.observe('ACME', t, p, 10);
 
     builder.observe('ACME', t, 10_000, 10); // a fat-finger print
-    const next = builder.observe('ACME', t, 100.1, 10);
+    const next = builder.observe('ACME', t, 100.1, 10).refPrice;
 
     expect(next).not.toBeNull();
     expect(Math.abs(next! / 100 - 1)).toBeLessThan(0.01);
@@ -250,7 +252,21 @@ describe('DayContextBuilder.observe: reference price', () => {
 });
 
 function symbol(overrides: Partial<SymbolContext> = {}): SymbolContext {
-  return { trades: 100, medianPrice: 50, logPriceScale: 0.02, medianQuantity: 1000, logQuantityScale: 0.8, jumpScale: 0.004, ...overrides };
+  return {
+    trades: 100,
+    medianPrice: 50,
+    logPriceScale: 0.02,
+    medianQuantity: 1000,
+    logQuantityScale: 0.8,
+    jumpScale: 0.004,
+    medianNotional: 50_000,
+    logNotionalScale: 1,
+    gapCenter: Math.log1p(30),
+    gapScale: 0.5,
+    burstCenter: Math.log1p(2),
+    burstScale: 0.5,
+    ...overrides,
+  };
 }
 
 /** 96 bins; 960 trades: bin 40 (10:00-10:15) is the busiest with 200, bin 8 (02:00) empty. */
@@ -262,7 +278,7 @@ function context(sym: SymbolContext = symbol()): DayContext {
 }
 
 function trade(overrides: Partial<FeatureInput> = {}): FeatureInput {
-  return { symbol: 'ACME', timestampMs: at('2026-03-02T10:05:00Z'), price: 50, quantity: 1000, refPrice: 50, ...overrides };
+  return { symbol: 'ACME', timestampMs: at('2026-03-02T10:05:00Z'), price: 50, quantity: 1000, refPrice: 50, gapMs: 30_000, recentTrades: 2, ...overrides };
 }
 
 function features(t: FeatureInput, ctx: DayContext = context()): number[] {
@@ -293,8 +309,8 @@ describe('rawFeatures', () => {
   });
 
   it('gives time_rarity = ln(average trades per bin / trades in the bin), counting an empty bin as 1', () => {
-    const busiest = features(trade({ timestampMs: at('2026-03-02T10:05:00Z') }))[3];
-    const empty = features(trade({ timestampMs: at('2026-03-02T02:05:00Z') }))[3];
+    const busiest = features(trade({ timestampMs: at('2026-03-02T10:05:00Z') }))[4];
+    const empty = features(trade({ timestampMs: at('2026-03-02T02:05:00Z') }))[4];
 
     expect(busiest).toBeCloseTo(Math.log(10 / 200), 12);
     expect(empty).toBeCloseTo(Math.log(10 / 1), 12);
@@ -306,9 +322,9 @@ describe('rawFeatures', () => {
 
     rawFeatures(trade({ price: 500 }), context(), symbol(), out, FEATURE_COUNT);
 
-    expect(Array.from(out.subarray(0, FEATURE_COUNT))).toEqual([-7, -7, -7, -7]);
+    expect(Array.from(out.subarray(0, FEATURE_COUNT))).toEqual(new Array(FEATURE_COUNT).fill(-7));
     expect(out[FEATURE_COUNT]).toBeCloseTo(Math.log(10) / 0.02, 9);
-    expect(Array.from(out.subarray(2 * FEATURE_COUNT))).toEqual([-7, -7, -7, -7]);
+    expect(Array.from(out.subarray(2 * FEATURE_COUNT))).toEqual(new Array(FEATURE_COUNT).fill(-7));
   });
 });
 
@@ -324,7 +340,7 @@ describe('writeFeatures', () => {
     const out = new Float64Array(2 * FEATURE_COUNT);
 
     expect(writeFeatures(trade({ symbol: 'NOPE' }), context(), out, FEATURE_COUNT)).toBe(false);
-    expect(Array.from(out.subarray(0, FEATURE_COUNT))).toEqual([0, 0, 0, 0]);
+    expect(Array.from(out.subarray(0, FEATURE_COUNT))).toEqual(new Array(FEATURE_COUNT).fill(0));
     expect(Array.from(out.subarray(FEATURE_COUNT)).every(Number.isNaN)).toBe(true);
   });
 });
@@ -393,5 +409,132 @@ describe('describeFeature', () => {
     const sentence = describeFeature('price_deviation', trade({ price: 123.456789 }), context(symbol({ medianPrice: 12.3456789 })));
 
     expect(sentence).toBe("price 123.457 is 10x the symbol's median 12.3457");
+  });
+});
+
+describe('DayContextBuilder.observe: the trade sequence (gaps and bursts)', () => {
+  it("gives the time since the symbol's previous trade, null for its first, per symbol", () => {
+    const builder = new DayContextBuilder();
+    const t = at('2026-03-02T10:00:00Z');
+
+    expect(builder.observe('A', t, 10, 1).gapMs).toBeNull();
+    expect(builder.observe('B', t + 500, 10, 1).gapMs).toBeNull();
+    expect(builder.observe('A', t + 2_500, 10, 1).gapMs).toBe(2_500);
+    expect(builder.observe('B', t + 700, 10, 1).gapMs).toBe(200);
+  });
+
+  it('reads a trade out of time order as a gap of 0, not a negative one', () => {
+    const builder = new DayContextBuilder();
+    const t = at('2026-03-02T10:00:00Z');
+    builder.observe('A', t + 10_000, 10, 1);
+
+    expect(builder.observe('A', t, 10, 1).gapMs).toBe(0);
+    expect(builder.observe('A', t + 12_000, 10, 1).gapMs).toBe(2_000);
+  });
+
+  it(`counts the symbol's trades in the ${BURST_WINDOW_MS / 1000} s before each trade`, () => {
+    const builder = new DayContextBuilder();
+    const t = at('2026-03-02T10:00:00Z');
+    // 100 trades one second apart: the 61st and later each see the 60 before (the window is [t-60 s, t)).
+    const counts = Array.from({ length: 100 }, (_, i) => builder.observe('A', t + i * 1000, 10, 1).recentTrades);
+
+    expect(counts.slice(0, 3)).toEqual([0, 1, 2]);
+    expect(counts[60]).toBe(60);
+    expect(counts[99]).toBe(60);
+    // After a quiet 5 minutes the window is empty again.
+    expect(builder.observe('A', t + 400_000, 10, 1).recentTrades).toBe(0);
+  });
+
+  it("fits the symbol's notional, gap and burst levels", () => {
+    const builder = new DayContextBuilder();
+    const t = at('2026-03-02T10:00:00Z');
+    for (let i = 0; i < 50; i++) builder.observe('A', t + i * 10_000, 20, 5);
+
+    const a = builder.build().symbols.A;
+
+    expect(a.medianNotional).toBeCloseTo(100, 9);
+    expect(a.gapCenter).toBeCloseTo(Math.log1p(10), 9);
+    // Every trade 10 s apart: 5 or 6 trades in the minute before, after the first few.
+    expect(Math.expm1(a.burstCenter)).toBeGreaterThanOrEqual(5);
+    expect(a.burstScale).toBeGreaterThan(0);
+  });
+
+  it('counts venues per symbol and trades per account where the file has them', () => {
+    const builder = new DayContextBuilder();
+    const t = at('2026-03-02T10:00:00Z');
+    for (let i = 0; i < 9; i++) builder.observe('A', t + i, 10, 1, { account: 'BIG', venue: 'XLON' });
+    builder.observe('A', t + 10, 10, 1, { account: 'RARE', venue: 'XPAR' });
+    builder.observe('B', t + 11, 10, 1);
+
+    const ctx = builder.build();
+
+    expect(ctx.symbols.A.venues).toEqual({ XLON: 9, XPAR: 1 });
+    expect(ctx.symbols.B.venues).toBeUndefined();
+    expect(ctx.accounts?.trades).toEqual({ BIG: 9, RARE: 1 });
+    // Half the trades come from accounts with at least 9 trades.
+    expect(ctx.accounts?.typicalTrades).toBe(9);
+  });
+
+  it('leaves accounts out of the context of a file without an account column', () => {
+    const builder = new DayContextBuilder();
+    builder.observe('A', at('2026-03-02T10:00:00Z'), 10, 1);
+
+    expect(builder.build().accounts).toBeUndefined();
+  });
+});
+
+describe('rawFeatures: notional and activity features', () => {
+  const index = (name: FeatureName): number => FEATURE_NAMES.indexOf(name);
+
+  it('gives notional_deviation = ln(price x quantity / median notional) / logNotionalScale', () => {
+    // 50 x 20,000 = 1,000,000 = 20x the median notional 50,000; scale 1.
+    expect(features(trade({ quantity: 20_000 }))[index('notional_deviation')]).toBeCloseTo(Math.log(20), 9);
+  });
+
+  it('gives trade_gap as a robust z of ln(1 + seconds since the previous trade), 0 for the first trade', () => {
+    const slow = features(trade({ gapMs: 3_600_000 }))[index('trade_gap')];
+
+    expect(slow).toBeCloseTo((Math.log1p(3600) - Math.log1p(30)) / 0.5, 9);
+    expect(features(trade({ gapMs: null }))[index('trade_gap')]).toBe(0);
+  });
+
+  it('gives symbol_burst as a robust z of ln(1 + trades in the minute before)', () => {
+    expect(features(trade({ recentTrades: 2 }))[index('symbol_burst')]).toBeCloseTo(0, 12);
+    expect(features(trade({ recentTrades: 200 }))[index('symbol_burst')]).toBeCloseTo((Math.log1p(200) - Math.log1p(2)) / 0.5, 9);
+  });
+
+  it("gives account_rarity = ln(typical account's trades / this account's), 0 without accounts", () => {
+    const ctx: DayContext = { ...context(), accounts: { typicalTrades: 400, trades: { BIG: 400, RARE: 2 }, untracked: 0 } };
+
+    expect(features(trade({ account: 'RARE' }), ctx)[index('account_rarity')]).toBeCloseTo(Math.log(200), 9);
+    expect(features(trade({ account: 'BIG' }), ctx)[index('account_rarity')]).toBe(0);
+    expect(features(trade({ account: 'RARE' }))[index('account_rarity')]).toBe(0);
+    expect(features(trade({ account: 'UNSEEN' }), ctx)[index('account_rarity')]).toBe(0);
+  });
+
+  it("gives venue_rarity = -ln(the venue's share of the symbol's trades), 0 without venues", () => {
+    const ctx = context(symbol({ trades: 100, venues: { XLON: 99, XPAR: 1 } }));
+
+    expect(features(trade({ venue: 'XPAR' }), ctx)[index('venue_rarity')]).toBeCloseTo(Math.log(100), 9);
+    expect(features(trade({ venue: 'XLON' }), ctx)[index('venue_rarity')]).toBeCloseTo(-Math.log(0.99), 9);
+    expect(features(trade({ venue: 'XLON' }))[index('venue_rarity')]).toBe(0);
+  });
+});
+
+describe('describeFeature: notional and activity features', () => {
+  it.each<[FeatureName, Partial<FeatureInput>, string]>([
+    ['notional_deviation', { quantity: 20_000 }, "notional 1000000 is 20x the symbol's typical 50000"],
+    ['trade_gap', { gapMs: 5_400_000 }, "came 1.5 h after the symbol's previous trade (typically 30 s)"],
+    ['trade_gap', { gapMs: null }, "the symbol's first trade of the day"],
+    ['symbol_burst', { recentTrades: 140 }, '140 trades of the symbol in the minute before (typically 2)'],
+  ])('%s of %j: "%s"', (name, overrides, sentence) => {
+    expect(describeFeature(name, trade(overrides), context())).toBe(sentence);
+  });
+
+  it('names the account and venue with their activity', () => {
+    const ctx: DayContext = { ...context(symbol({ trades: 100, venues: { XLON: 99, XPAR: 1 } })), accounts: { typicalTrades: 400, trades: { RARE: 2 }, untracked: 0 } };
+
+    expect(describeFeature('account_rarity', trade({ account: 'RARE' }), ctx)).toBe("account RARE made 2 trades that day (a typical trade's account made 400)");
+    expect(describeFeature('venue_rarity', trade({ venue: 'XPAR' }), ctx)).toBe("venue XPAR carried 1.0% of the symbol's trades that day");
   });
 });

@@ -5,7 +5,7 @@ import { DEFAULT_SCHEMA, validateSchema, type TradeSchema } from '../../src/sche
 import { scoreRows, type FileShape } from '../../src/scoring/score-rows.js';
 import { trainAnomalyModel } from '../../src/model/anomaly-model.js';
 import { TIME_BIN_MINUTES, type DayContext } from '../../src/features/day-context.js';
-import { FEATURE_COUNT } from '../../src/features/trade-features.js';
+import { FEATURE_COUNT, FEATURE_NAMES } from '../../src/features/trade-features.js';
 import type { RawChunkRow } from '../../src/chunks/chunk-format.js';
 import type { CanonicalField } from '../../src/schema/trade-schema.js';
 import { rng } from '../support/seeded-rng.js';
@@ -236,7 +236,7 @@ describe('scoreRows: the cleaning policy', () => {
   const TRAINING_ROWS = 1000;
   const model = trainAnomalyModel(
     { values: Float64Array.from({ length: TRAINING_ROWS * FEATURE_COUNT }, gaussian), rows: TRAINING_ROWS, cols: FEATURE_COUNT },
-    { forest: { trees: 30, sampleSize: 64, seed: 11 }, now: new Date('2026-12-01T00:00:00Z') },
+    { forest: { trees: 30, sampleSize: 64, seed: 11 }, now: new Date('2026-12-01T00:00:00Z'), features: FEATURE_NAMES },
   );
 
   // Every quarter-hour bin equally busy, so time of day is never unusual.
@@ -247,7 +247,20 @@ describe('scoreRows: the cleaning policy', () => {
     timeBinMinutes: TIME_BIN_MINUTES,
     timeBins: new Array(BINS).fill(10),
     symbols: {
-      ACME: { trades: 500, medianPrice: 100, logPriceScale: 0.01, medianQuantity: 250, logQuantityScale: 0.5, jumpScale: 0.002 },
+      ACME: {
+        trades: 500,
+        medianPrice: 100,
+        logPriceScale: 0.01,
+        medianQuantity: 250,
+        logQuantityScale: 0.5,
+        jumpScale: 0.002,
+        medianNotional: 25_000,
+        logNotionalScale: 0.5,
+        gapCenter: 1,
+        gapScale: 0.5,
+        burstCenter: 1,
+        burstScale: 0.5,
+      },
     },
   };
 
@@ -259,6 +272,8 @@ describe('scoreRows: the cleaning policy', () => {
       sourceRow,
       fields: { trade_id: `T-${sourceRow}`, timestamp: '2026-12-01T14:00:00Z', symbol: 'ACME', side: 'buy', quantity: '250', price: '100', ...fields },
       refPrice: null,
+      gapMs: null,
+      recentTrades: 0,
       extras: [],
       ...extra,
     };

@@ -172,14 +172,16 @@ describe('raw chunks', () => {
       fields: { trade_id: 'T1', timestamp: '2026-03-02T10:00:00Z', symbol: 'ACME', side: 'BUY', quantity: '100', price: '10.5', venue: 'XLON' },
       extras: ['a', null],
       refPrice: null,
+      gapMs: null,
+      recentTrades: 0,
     },
     {
       sourceRow: 2,
       fields: { trade_id: 'T1', timestamp: '2026-03-02T10:00:01Z', symbol: 'ACME', side: 'S', quantity: '', price: 'abc' },
       extras: ['', 'b, "c"'],
       refPrice: 10.5,
-      duplicateOf: 1,
-      duplicateRowOf: 1,
+      gapMs: 1000,
+      recentTrades: 3,
     },
     {
       sourceRow: 5,
@@ -187,10 +189,12 @@ describe('raw chunks', () => {
       csvIssue: 'row has 4 fields, expected 7',
       extras: [null, null],
       refPrice: 10.25,
+      gapMs: 0,
+      recentTrades: 12,
     },
   ];
 
-  it('round-trips rows: fields (absent, empty and odd text), extra columns, csvIssue, duplicates and refPrice', () => {
+  it("round-trips rows: fields (absent, empty and odd text), extra columns, csvIssue and the trade's sequence (reference price, gap, recent trades)", () => {
     const decoded = decodeRawChunk(encodeRawChunk(rows, present, 2), present, 2);
 
     expect(decoded).toEqual(rows);
