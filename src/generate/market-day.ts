@@ -7,7 +7,7 @@
 
 import { drawParticipant, type Participants } from './participants.js';
 import { AliasTable, hashedNormal, Rng } from './random.js';
-import { SESSION_CLOSE_MS, SESSION_LENGTH_MS, SESSION_OPEN_MS } from './session-clock.js';
+import { tradingSession, type TradingSession } from './session-clock.js';
 import { VENUES, type SymbolSpec, type Venue } from './symbol-universe.js';
 
 /** How many past days' shocks make up the opening level (see openingLogPrice). */
@@ -62,6 +62,7 @@ export class MarketDay {
    * @param seed the generator seed
    * @param epochDay the trading day, days since 1970-01-01
    * @param rng the stream that drives this day's trades
+   * @param session the session's hours (the walk runs from its open to its close)
    */
   constructor(
     private readonly universe: readonly SymbolSpec[],
@@ -69,10 +70,11 @@ export class MarketDay {
     seed: number,
     epochDay: number,
     private readonly rng: Rng,
+    private readonly session: TradingSession = tradingSession(),
   ) {
     const n = universe.length;
     this.logMid = new Float64Array(n);
-    this.lastMs = new Float64Array(n).fill(SESSION_OPEN_MS);
+    this.lastMs = new Float64Array(n).fill(session.openMs);
     this.dayVolatility = new Float64Array(n);
     this.buyShare = new Float64Array(n);
     const weights = new Float64Array(n);
@@ -105,10 +107,11 @@ export class MarketDay {
     const rng = this.rng;
     const i = this.symbolTable.sample(rng);
     const symbol = this.universe[i];
-    const t = Math.min(SESSION_CLOSE_MS, Math.max(SESSION_OPEN_MS, timeMs));
+    const { openMs, closeMs, lengthMs } = this.session;
+    const t = Math.min(closeMs, Math.max(openMs, timeMs));
     const dt = t - this.lastMs[i];
     if (dt > 0) {
-      this.logMid[i] += this.dayVolatility[i] * Math.sqrt(dt / SESSION_LENGTH_MS) * rng.normal();
+      this.logMid[i] += this.dayVolatility[i] * Math.sqrt(dt / lengthMs) * rng.normal();
       this.lastMs[i] = t;
     }
     const mid = Math.exp(this.logMid[i]);

@@ -2,9 +2,19 @@
  * One synthetic trading day: the trade file (and its anomaly labels) behind
  * `trade-anomaly generate`, the demo and the tests.
  *
- * File layout: morning off-hours anomalies (00:00-06:30), then the session rows in timestamp
- * order with duplicates a few rows after their originals, then evening off-hours anomalies
- * (19:00-24:00). Output is a pure function of the options: the same options give the same bytes.
+ * File layout: morning off-hours anomalies (00:00-06:30 for the default session), then the session
+ * rows in timestamp order with duplicates a few rows after their originals, then evening off-hours
+ * anomalies (19:00-24:00). Output is a pure function of the options: the same options give the same
+ * bytes, and the market-shape options at their defaults give the bytes they gave before they existed.
+ *
+ * Market-shape options, to measure a detector on more than one kind of book (each documented where
+ * it acts: symbol-universe.ts for prices and sizes, session-clock.ts for time):
+ * - symbols: how many instruments (1 to 10,000);
+ * - priceLevels ('default' | 'penny' | 'wide') and priceScale (0.001 to 10,000): price levels;
+ * - volumeScale (0.001 to 1,000): typical trade value, hence sizes;
+ * - activity ('u-shape' | 'flat' | 'afternoon'): how trades spread over the session;
+ * - session ('HH:MM-HH:MM' UTC, default 08:00-16:30): when the market trades, and so where
+ *   off-hours anomalies fall.
  *
  * Labels file: `source_row,trade_id,anomaly_type`, one line per planted anomaly, source_row being
  * the 1-based data row. source_row is the key: a missing_field row whose trade_id was blanked has
@@ -21,16 +31,21 @@ import { MarketDay, type TradeDraft } from './market-day.js';
 import { buildParticipants } from './participants.js';
 import { Rng } from './random.js';
 import { CSV_HEADER, csvLine, FIELD, FIELD_COUNT, formatScaled, formatTimestamp, LABELS_HEADER } from './row-format.js';
-import { SessionClock, sampleOffHoursTimes } from './session-clock.js';
-import { buildSymbolUniverse, defaultSymbolCount } from './symbol-universe.js';
+import { ACTIVITY_PROFILES, DEFAULT_ACTIVITY, DEFAULT_SESSION_HOURS, SessionClock, sampleOffHoursTimes, tradingSession, type ActivityProfile, type TradingSession } from './session-clock.js';
+import { buildSymbolUniverse, DEFAULT_MARKET_SHAPE, defaultSymbolCount, PRICE_LEVELS, type MarketShape, type PriceLevels } from './symbol-universe.js';
 
 export { ANOMALY_TYPES, type AnomalyType } from './anomaly-injection.js';
 export { previousTradingDays } from './calendar.js';
+export { ACTIVITY_PROFILES, DEFAULT_ACTIVITY, DEFAULT_SESSION_HOURS, type ActivityProfile } from './session-clock.js';
+export { PRICE_LEVELS, type PriceLevels } from './symbol-universe.js';
 
 export const DEFAULT_ANOMALY_RATE = 0.002;
 /** Above this, anomalies stop being anomalous and duplicates run out of originals to copy. */
 export const MAX_ANOMALY_RATE = 0.5;
 const MAX_SYMBOLS = 10_000;
+/** Scale ranges: wide enough for penny books and four-digit denominations, narrow enough that prices and sizes stay exact integers of units. */
+export const PRICE_SCALE_RANGE: readonly [number, number] = [0.001, 10_000];
+export const VOLUME_SCALE_RANGE: readonly [number, number] = [0.001, 1000];
 /** A duplicate is inserted at most this many rows after its original. */
 const DUPLICATE_MAX_GAP = 20;
 // ~90 KB of text per batch. Measured: 1,000-row batches write 1M rows ~30% faster than 10,000-row
@@ -48,6 +63,16 @@ export interface GenerateOptions {
   anomalyRate: number;
   /** size of the symbol universe; default scales with rows: clamp(round(rows/300), 20, 500) */
   symbols?: number;
+  /** how price levels spread across symbols: 'default' (~1 to ~3,000), 'penny' (~0.01 to ~2), 'wide' (~0.01 to ~100,000) */
+  priceLevels?: PriceLevels;
+  /** multiplies every symbol's price level, 0.001 to 10,000; default 1 */
+  priceScale?: number;
+  /** multiplies every symbol's typical trade value (so its sizes), 0.001 to 1,000; default 1 */
+  volumeScale?: number;
+  /** how trades spread over the session: 'u-shape' (default), 'flat', 'afternoon' */
+  activity?: ActivityProfile;
+  /** session hours, 'HH:MM-HH:MM' in UTC; default '08:00-16:30' */
+  session?: string;
 }
 
 export interface GenerateReport {
@@ -77,6 +102,24 @@ interface ResolvedOptions {
   day: ReturnType<typeof parseDay>;
   anomalyRate: number;
   symbols: number;
+  shape: MarketShape;
+  session: TradingSession;
+}
+
+function scaleOption(name: string, value: number | undefined, [min, max]: readonly [number, number]): number {
+  if (value === undefined) return 1;
+  if (!Number.isFinite(value) || value < min || value > max) throw new RangeError(`${name} must be between ${min} and ${max}, got ${value}`);
+  return value;
+}
+
+function resolveShape(options: GenerateOptions): MarketShape {
+  const priceLevels = options.priceLevels ?? DEFAULT_MARKET_SHAPE.priceLevels;
+  if (!PRICE_LEVELS.includes(priceLevels)) throw new RangeError(`priceLevels must be one of ${PRICE_LEVELS.join(', ')}, got '${String(priceLevels)}'`);
+  return {
+    priceLevels,
+    priceScale: scaleOption('priceScale', options.priceScale, PRICE_SCALE_RANGE),
+    volumeScale: scaleOption('volumeScale', options.volumeScale, VOLUME_SCALE_RANGE),
+  };
 }
 
 function resolveOptions(options: GenerateOptions): ResolvedOptions {
@@ -91,7 +134,10 @@ function resolveOptions(options: GenerateOptions): ResolvedOptions {
   if (!Number.isInteger(symbols) || symbols < 1 || symbols > MAX_SYMBOLS) {
     throw new RangeError(`symbols must be an integer between 1 and ${MAX_SYMBOLS}, got ${symbols}`);
   }
-  return { rows, seed, day: parseDay(options.day), anomalyRate, symbols };
+  const activity = options.activity ?? DEFAULT_ACTIVITY;
+  if (!ACTIVITY_PROFILES.includes(activity)) throw new RangeError(`activity must be one of ${ACTIVITY_PROFILES.join(', ')}, got '${String(activity)}'`);
+  const session = tradingSession(options.session ?? DEFAULT_SESSION_HOURS, activity);
+  return { rows, seed, day: parseDay(options.day), anomalyRate, symbols, shape: resolveShape(options), session };
 }
 
 /** Trims counts, largest type first, until they fit in `capacity` rows (only tiny files need it). */
@@ -120,24 +166,24 @@ function* generateChunks(options: ResolvedOptions, batchRows: number): Generator
   const { rows, seed, day } = options;
   const dayPrefix = `${day.iso}T`;
   const idPrefix = `T${day.compact}-`;
-  const universe = buildSymbolUniverse(seed, options.symbols);
+  const universe = buildSymbolUniverse(seed, options.symbols, options.shape);
   const participants = buildParticipants(seed);
   // Separate streams, so that e.g. a different anomaly rate leaves the normal trades' prices,
   // sizes and parties where they were as far as possible.
   const planRng = Rng.fromParts(seed, 'plan', day.epochDay);
   const clockRng = Rng.fromParts(seed, 'clock', day.epochDay);
   const anomalyRng = Rng.fromParts(seed, 'anomalies', day.epochDay);
-  const market = new MarketDay(universe, participants, seed, day.epochDay, Rng.fromParts(seed, 'trades', day.epochDay));
+  const market = new MarketDay(universe, participants, seed, day.epochDay, Rng.fromParts(seed, 'trades', day.epochDay), options.session);
 
   const planned = splitAnomalyCounts(Math.round(rows * options.anomalyRate), planRng);
-  const offHours = sampleOffHoursTimes(planned.off_hours, planRng);
+  const offHours = sampleOffHoursTimes(planned.off_hours, planRng, options.session);
   const bodyRows = rows - planned.off_hours;
   const bodyCandidates = Math.max(0, bodyRows - 1); // the first body row has nothing to duplicate
   const bodyCounts = { ...planned, off_hours: 0 };
   fitCounts(bodyCounts, bodyCandidates);
   const schedule = new AnomalySchedule(bodyCounts, bodyCandidates, anomalyRng);
   // Duplicates reuse an earlier row's timestamp, so only the other rows draw from the clock.
-  const clock = new SessionClock(bodyRows - bodyCounts.duplicate_trade, clockRng);
+  const clock = new SessionClock(bodyRows - bodyCounts.duplicate_trade, clockRng, options.session);
 
   const byType = emptyAnomalyCounts();
   let rowNumber = 0;
