@@ -5,7 +5,8 @@ import { logMetrics } from '@aws-lambda-powertools/metrics/middleware';
 import { ModelCache } from '../src/model/model-store.js';
 import type { AggregateTaskInput } from '../src/pipeline/manifest.js';
 import { DEFAULT_SEVERITY, aggregateRun } from '../src/steps/aggregate-step.js';
-import { severityFromEnv } from './environment.js';
+import { DEFAULT_DRIFT_THRESHOLD } from '../src/steps/run-drift.js';
+import { driftThresholdFromEnv, severityFromEnv } from './environment.js';
 import { METRIC } from './metric-names.js';
 import { logger, metrics, requireEnv, snsAlertSink, stage, storeFor } from './runtime.js';
 
@@ -17,6 +18,8 @@ const deps = {
   stage,
   // The stage's severity levels (cdk.json severity); checked here, so a bad value fails at cold start.
   severity: severityFromEnv(DEFAULT_SEVERITY),
+  // The stage's drift threshold (cdk.json driftThreshold), checked at cold start too.
+  driftThreshold: driftThresholdFromEnv(DEFAULT_DRIFT_THRESHOLD),
 };
 
 /** Returns only what the state machine needs; the full summary is in S3. */
@@ -24,6 +27,9 @@ async function aggregate(event: AggregateTaskInput): Promise<{ runId: string; ro
   logger.appendKeys({ runId: event.runId });
   const summary = await aggregateRun(event, deps);
   logger.info('run aggregated', { rows: summary.rows, anomalies: summary.anomalies, severity: summary.severity, modelVersion: summary.modelVersion, result: summary.result });
+  // A bad feedback file does not fail the run; it is logged here and reported in the summary and the alert.
+  for (const error of summary.feedback.errors) logger.warn('feedback file not applied', { ...error });
+  if (summary.drift.warnings.length) logger.warn('feature drift', { warnings: summary.drift.warnings, features: summary.drift.features });
   metrics.addMetric(METRIC.runRows, MetricUnit.Count, summary.rows);
   metrics.addMetric(METRIC.runBadRows, MetricUnit.Count, summary.badRows);
   metrics.addMetric(METRIC.runAnomalies, MetricUnit.Count, summary.anomalies);

@@ -51,3 +51,17 @@ export function thresholdFromEnv(env: Environment = process.env): number | undef
   if (env.ANOMALY_THRESHOLD === undefined || env.ANOMALY_THRESHOLD === '') return undefined;
   return shareEnv('ANOMALY_THRESHOLD', Number.NaN, env);
 }
+
+/** Drift thresholds are PSI values; above 10 no realistic day would ever warn. */
+export const MAX_DRIFT_THRESHOLD = 10;
+
+/** The stage's drift threshold (cdk.json driftThreshold, a PSI in (0, 10]); `fallback` when unset. */
+export function driftThresholdFromEnv(fallback: number, env: Environment = process.env): number {
+  const text = env.DRIFT_THRESHOLD;
+  if (text === undefined || text === '') return fallback;
+  const value = Number(text);
+  if (!(value > 0 && value <= MAX_DRIFT_THRESHOLD)) {
+    throw new InvalidEnvironmentError(`DRIFT_THRESHOLD must be a PSI in (0, ${MAX_DRIFT_THRESHOLD}], got ${JSON.stringify(text)}`);
+  }
+  return value;
+}

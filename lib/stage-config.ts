@@ -13,9 +13,18 @@ export const PROD_STAGE = 'prod';
 /** The context key in cdk.json under which each stage's config lives. */
 export const STAGES_CONTEXT_KEY = 'stages';
 
-/** The three Lambda functions of the pipeline. */
+/** The three Lambda functions of the pipeline, each sized in every stage's config. */
 export const FUNCTION_NAMES = ['ingest', 'score', 'aggregate'] as const;
-export type FunctionName = (typeof FUNCTION_NAMES)[number];
+/** Functions a stage may size, and otherwise get these defaults. */
+export const OPTIONAL_FUNCTION_SIZING = {
+  /**
+   * Training on a file dropped under training/ holds the features of every valid row of the file:
+   * measured peaks of 340 MB for a 150,000-row day and 0.9 GB for 1 million rows, so the default
+   * covers days of a few million rows; the busiest (10 million) want the maximum, 10,240 MB.
+   */
+  train: { memoryMb: 3008, timeoutSeconds: 900 },
+} as const;
+export type FunctionName = (typeof FUNCTION_NAMES)[number] | keyof typeof OPTIONAL_FUNCTION_SIZING;
 
 /** Memory and timeout of one Lambda function. */
 export interface FunctionSizing {
@@ -112,9 +121,23 @@ export interface StageConfig {
    * absent: the model's. Ingest pins it in each run's manifest.
    */
   readonly anomalyThreshold?: number;
+  /**
+   * The PSI at or above which a model feature's drift from the training data is warned about in the
+   * run's summary and alert (a PSI in (0, 10]; default DEFAULT_DRIFT_THRESHOLD). Passed to aggregate
+   * as DRIFT_THRESHOLD. Drift never changes a run's severity.
+   */
+  readonly driftThreshold: number;
   /** The schema file's document as compact JSON, read at synth. */
   readonly schemaJson?: string;
 }
+
+/**
+ * The conventional "significant" PSI, as src/steps/run-drift.ts has it (lib/ does not import runtime
+ * code; a test checks that the two agree).
+ */
+export const DEFAULT_DRIFT_THRESHOLD = 0.25;
+/** A PSI above this would never warn on any realistic day. */
+export const MAX_DRIFT_THRESHOLD = 10;
 
 /** Lambda's environment is 4 KB in all; leave room for the other variables. */
 export const MAX_SCHEMA_JSON_BYTES = 3000;
@@ -214,6 +237,7 @@ export function loadStageConfig(stages: unknown, stage: string, projectRoot = PR
     'dailyFile',
     'schemaFile',
     'anomalyThreshold',
+    'driftThreshold',
   ]);
 
   const alertEmails = c.emails('alertEmails', raw.alertEmails);
@@ -222,9 +246,10 @@ export function loadStageConfig(stages: unknown, stage: string, projectRoot = PR
   const mapConcurrency = c.integer('mapConcurrency', raw.mapConcurrency, LIMITS.mapConcurrency);
 
   const rawFunctions = c.object('functions', raw.functions);
-  c.onlyKeys('functions', rawFunctions, FUNCTION_NAMES);
-  const functions = {} as Record<FunctionName, FunctionSizing>;
-  for (const name of FUNCTION_NAMES) {
+  const optionalFunctions = Object.keys(OPTIONAL_FUNCTION_SIZING) as Array<keyof typeof OPTIONAL_FUNCTION_SIZING>;
+  c.onlyKeys('functions', rawFunctions, [...FUNCTION_NAMES, ...optionalFunctions]);
+  const functions = { ...OPTIONAL_FUNCTION_SIZING } as Record<FunctionName, FunctionSizing>;
+  for (const name of [...FUNCTION_NAMES, ...optionalFunctions.filter((n) => rawFunctions[n] !== undefined)]) {
     const path = `functions.${name}`;
     const sizing = c.object(path, rawFunctions[name]);
     c.onlyKeys(path, sizing, ['memoryMb', 'timeoutSeconds']);
@@ -280,6 +305,13 @@ export function loadStageConfig(stages: unknown, stage: string, projectRoot = PR
   }
 
   const anomalyThreshold = raw.anomalyThreshold === undefined ? undefined : c.number('anomalyThreshold', raw.anomalyThreshold, { min: 0.01, max: 0.99 });
+  let driftThreshold = DEFAULT_DRIFT_THRESHOLD;
+  if (raw.driftThreshold !== undefined) {
+    const value = raw.driftThreshold;
+    if (typeof value !== 'number' || !Number.isFinite(value) || value <= 0 || value > MAX_DRIFT_THRESHOLD) {
+      problems.push(`driftThreshold must be a PSI greater than 0 and at most ${MAX_DRIFT_THRESHOLD} (${DEFAULT_DRIFT_THRESHOLD} is the conventional "significant" drift), got ${describe(value)}`);
+    } else driftThreshold = value;
+  }
 
   let schemaFile: string | undefined;
   let schemaJson: string | undefined;
@@ -333,6 +365,7 @@ export function loadStageConfig(stages: unknown, stage: string, projectRoot = PR
     ...(dailyFile ? { dailyFile } : {}),
     ...(schemaFile ? { schemaFile, schemaJson } : {}),
     ...(anomalyThreshold !== undefined ? { anomalyThreshold } : {}),
+    driftThreshold,
   };
 }
 

@@ -5,6 +5,7 @@ import { Monitoring } from './constructs/monitoring.js';
 import { Pipeline } from './constructs/pipeline.js';
 import { ResultsCatalog } from './constructs/results-catalog.js';
 import { Storage } from './constructs/storage.js';
+import { Training } from './constructs/training.js';
 import { acknowledge } from './nag.js';
 import type { StageConfig } from './stage-config.js';
 
@@ -23,13 +24,14 @@ export function stackIdFor(stage: string): string {
 
 /**
  * One stage of the trade anomaly pipeline: data bucket, alert and ops topics, functions and state
- * machine, alarms and dashboard, and the results table. The stack only wires the constructs; what
+ * machine, model training, alarms and dashboard, and the results table. The stack only wires the constructs; what
  * differs between stages comes from the StageConfig (cdk.json).
  */
 export class TradeAnomalyStack extends Stack {
   readonly storage: Storage;
   readonly alerts: Alerts;
   readonly pipeline: Pipeline;
+  readonly training: Training;
   readonly monitoring: Monitoring;
   readonly catalog: ResultsCatalog;
 
@@ -54,10 +56,17 @@ export class TradeAnomalyStack extends Stack {
       retainData: config.retainData,
     });
     this.pipeline = new Pipeline(this, 'Pipeline', { config, storage: this.storage, alerts: this.alerts });
+    this.training = new Training(this, 'Training', {
+      config,
+      storage: this.storage,
+      alerts: this.alerts,
+      deadLetterQueue: this.pipeline.deadLetterQueue,
+    });
     this.monitoring = new Monitoring(this, 'Monitoring', {
       config,
       storage: this.storage,
       pipeline: this.pipeline,
+      training: this.training,
       opsTopic: this.alerts.opsTopic,
     });
     this.catalog = new ResultsCatalog(this, 'Results', { stage: config.stage, bucket: this.storage.bucket });
@@ -65,7 +74,7 @@ export class TradeAnomalyStack extends Stack {
 
     new CfnOutput(this, 'BucketName', {
       value: this.storage.bucket.bucketName,
-      description: 'Drop trade files under incoming/; results appear under results/date=<day>/, summaries under reports/',
+      description: 'Drop trade files under incoming/; results appear under results/date=<day>/, summaries under reports/. Files under training/ train a model version (promote it with trade-anomaly models promote)',
     });
     new CfnOutput(this, 'TopicArn', {
       value: this.alerts.topic.topicArn,
@@ -78,7 +87,7 @@ export class TradeAnomalyStack extends Stack {
     new CfnOutput(this, 'StateMachineArn', { value: this.pipeline.stateMachine.stateMachineArn });
     new CfnOutput(this, 'DeadLetterQueueUrl', {
       value: this.pipeline.deadLetterQueue.queueUrl,
-      description: 'Ingest events and failure alerts that failed for good',
+      description: 'Ingest and training events and failure alerts that failed for good',
     });
     new CfnOutput(this, 'GlueDatabase', { value: this.catalog.databaseName });
     new CfnOutput(this, 'ResultsTable', {

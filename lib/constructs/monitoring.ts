@@ -23,6 +23,7 @@ import type { DailyFileConfig, StageConfig } from '../stage-config.js';
 import { PipelineFunction } from './pipeline-function.js';
 import type { Pipeline } from './pipeline.js';
 import { PREFIXES, type Storage } from './storage.js';
+import type { Training } from './training.js';
 
 /**
  * The custom metrics the functions publish (functions/metric-names.ts: lib/ does not import runtime
@@ -57,6 +58,7 @@ export interface MonitoringProps {
   readonly config: StageConfig;
   readonly storage: Storage;
   readonly pipeline: Pipeline;
+  readonly training: Training;
   readonly opsTopic: Topic;
 }
 
@@ -84,7 +86,7 @@ export class Monitoring extends Construct {
 
   constructor(scope: Construct, id: string, props: MonitoringProps) {
     super(scope, id);
-    const { config, storage, pipeline } = props;
+    const { config, storage, pipeline, training } = props;
     this.config = config;
     this.opsTopic = props.opsTopic;
     const period = Duration.minutes(config.alarms.periodMinutes);
@@ -141,10 +143,10 @@ export class Monitoring extends Construct {
     this.alarm('DeadLetters', {
       metric: pipeline.deadLetterQueue.metricApproximateNumberOfMessagesVisible({ period, statistic: 'Maximum' }),
       threshold: config.alarms.deadLetterMessages,
-      description: 'An ingest invocation (a new file) or a failure alert failed for good; the event is in the dead-letter queue. Read it, fix the cause, replay it (docs/deployment.md).',
+      description: 'An ingest invocation (a new file), a training invocation or a failure alert failed for good; the event is in the dead-letter queue. Read it, fix the cause, replay it (docs/deployment.md).',
     });
 
-    const functions = this.functions(pipeline);
+    const functions = this.functions(pipeline, training);
     for (const [name, fn] of functions) {
       this.alarm(`${name}Errors`, {
         metric: fn.function.metricErrors({ period, statistic: 'Sum' }),
@@ -161,13 +163,14 @@ export class Monitoring extends Construct {
     this.dashboard = this.buildDashboard(pipeline, functions);
   }
 
-  /** The pipeline's functions by name, the arrival check included where the stage has one. */
-  private functions(pipeline: Pipeline): Array<[string, PipelineFunction]> {
+  /** The stage's functions by name, the arrival check included where the stage has one. */
+  private functions(pipeline: Pipeline, training: Training): Array<[string, PipelineFunction]> {
     const list: Array<[string, PipelineFunction]> = [
       ['Ingest', pipeline.ingest],
       ['Score', pipeline.score],
       ['Aggregate', pipeline.aggregate],
       ['RunFailed', pipeline.runFailed],
+      ['Train', training.train],
     ];
     if (this.arrivalCheck) list.push(['ArrivalCheck', this.arrivalCheck]);
     return list;

@@ -64,7 +64,7 @@ export class Pipeline extends Construct {
   readonly aggregate: PipelineFunction;
   readonly runFailed: PipelineFunction;
   readonly stateMachine: StateMachine;
-  /** Invocations that failed for good: ingest (asynchronous, from S3) and the failure alert's delivery. */
+  /** Invocations that failed for good: ingest and train (asynchronous, from S3) and the failure alert's delivery. */
   readonly deadLetterQueue: Queue;
   readonly failureRule: Rule;
 
@@ -85,7 +85,7 @@ export class Pipeline extends Construct {
     });
     acknowledge(this.deadLetterQueue, {
       id: 'AwsSolutions-SQS3',
-      reason: "This queue is itself the dead-letter destination (ingest's asynchronous on-failure destination and the failure-alert rule's dead-letter queue); nothing consumes it automatically, so it needs no dead-letter queue of its own.",
+      reason: "This queue is itself the dead-letter destination (the asynchronous on-failure destination of ingest and train, and the failure-alert rule's dead-letter queue); nothing consumes it automatically, so it needs no dead-letter queue of its own.",
     });
 
     // Order matters for references, not for cycles: the state machine needs score and aggregate,
@@ -114,6 +114,7 @@ export class Pipeline extends Construct {
         TOPIC_ARN: alerts.topic.topicArn,
         SEVERITY_HIGH_SCORE: String(config.severity.highScore),
         SEVERITY_HIGH_BAD_ROW_SHARE: String(config.severity.highBadRowShare),
+        DRIFT_THRESHOLD: String(config.driftThreshold),
       },
       filesBesideBundle: [PARQUET_WASM_FILE],
     });
@@ -124,7 +125,11 @@ export class Pipeline extends Construct {
       // The Parquet goes straight to results/ in one atomic PutObject: a failure leaves no partial result.
       { prefix: 'results', actions: ['s3:PutObject'], why: "aggregate writes the run's Parquet result" },
       { prefix: 'reports', actions: ['s3:PutObject'], why: "aggregate writes the run's summary.json for people and tools" },
+      { prefix: 'feedback', actions: ['s3:GetObject'], why: "aggregate reads the analysts' feedback files to leave known false positives out of the alert" },
     ]);
+    // Also lists feedback/ (the analysts' files). No prefix condition: it would be redundant beside this
+    // unconditional grant, and the grant must stay unconditional, or a missing manifest, chunk or model
+    // would answer 403 instead of 404 (see grantList).
     storage.grantList(this.aggregate.role);
     alerts.grantPublish(this.aggregate.role);
 

@@ -17,8 +17,12 @@ export const PREFIXES = {
   reports: 'reports/',
   /** Bad input files with their error reports. */
   rejected: 'rejected/',
-  /** Model versions and the models/current.json pointer. */
+  /** Model versions, the models/current.json pointer and the promotion history. */
   models: 'models/',
+  /** Files dropped here train a new model version (not promoted). */
+  training: 'training/',
+  /** Analysts' feedback files (CSV): verdicts on flagged trades, read by every run's aggregate. */
+  feedback: 'feedback/',
   /** Athena's query results for the stage's workgroup. Expires. */
   athenaResults: 'athena-results/',
 } as const;
@@ -38,7 +42,9 @@ const PREFIX_KEYS: Record<Prefix, string> = {
   results: 'results/date=<day>/<file>.parquet, one per input file',
   reports: 'reports/date=<day>/<file>/summary.json, one per input file',
   rejected: 'rejected/<file> and <file>.error.json, one pair per rejected file',
-  models: 'models/<version>/model.json, one per trained version (beside the models/current.json pointer)',
+  models: 'models/<version>/model.json and metadata.json, one folder per trained version (beside the models/current.json pointer and models/history/)',
+  training: 'named by whoever delivers the training files',
+  feedback: 'feedback/<name>.csv, named by the analysts who write them',
   athenaResults: "Athena's query result files",
 };
 

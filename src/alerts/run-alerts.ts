@@ -20,15 +20,52 @@ function fileName(key: string): string {
 function formatAnomaly(a: TopAnomaly): string {
   const time = a.timestamp ?? '?';
   const score = a.score === null ? 'n/a' : a.score.toFixed(2);
-  return `  row ${a.sourceRow}  ${a.tradeId ?? '?'}  ${a.symbol ?? '?'}  ${time}  ${a.side ?? '?'}  qty ${a.quantity ?? '?'} @ ${a.price ?? '?'}  score ${score}\n    why: ${a.reasons}`;
+  const confirmed = a.feedback === 'confirmed' ? '  [confirmed by analysts]' : '';
+  return `  row ${a.sourceRow}  ${a.tradeId ?? '?'}  ${a.symbol ?? '?'}  ${time}  ${a.side ?? '?'}  qty ${a.quantity ?? '?'} @ ${a.price ?? '?'}  score ${score}${confirmed}\n    why: ${a.reasons}`;
+}
+
+function plural(n: number, one: string, many: string): string {
+  return `${n} ${n === 1 ? one : many}`;
+}
+
+/** The analysts' feedback as it bears on this alert; nothing when there is none. */
+function feedbackLines(summary: RunSummary): string[] {
+  const { feedback } = summary;
+  if (feedback.files.length === 0 && feedback.errors.length === 0) return [];
+  const lines = ['', `Analysts' feedback (${plural(feedback.files.length, 'file', 'files')} under feedback/):`];
+  if (feedback.falsePositivesSuppressed > 0) {
+    lines.push(
+      `  ${plural(feedback.falsePositivesSuppressed, 'flagged row is a known false positive', 'flagged rows are known false positives')}: left out of this alert and its severity (still flagged in the result)`,
+    );
+  }
+  if (feedback.confirmed > 0) {
+    lines.push(`  ${plural(feedback.confirmed, 'flagged row was confirmed as an anomaly', 'flagged rows were confirmed as anomalies')} by analysts`);
+  }
+  if (feedback.falsePositivesSuppressed === 0 && feedback.confirmed === 0 && feedback.files.length > 0) lines.push('  none of it concerns the rows flagged in this file');
+  for (const e of feedback.errors) lines.push(`  could not read ${e.file}, its verdicts were not applied: ${e.message}`);
+  return lines;
+}
+
+/** Drift warnings, or why drift was not judged; nothing on an ordinary day. */
+function driftLines(summary: RunSummary): string[] {
+  const { drift } = summary;
+  if (drift.warnings.length === 0 && drift.note === undefined) return [];
+  return [
+    '',
+    'Drift from the training data (does not change the severity):',
+    ...drift.warnings.map((w) => `  ${w}`),
+    ...(drift.note === undefined ? [] : [`  ${drift.note}`]),
+  ];
 }
 
 export function runAlert(summary: RunSummary): Alert {
   const file = fileName(summary.input.key);
-  const severity = summary.anomalies === 0 ? 'CLEAR' : summary.severity;
-  const subject = asciiSubject(
-    `trade-anomaly ${summary.stage}: ${summary.anomalies} anomal${summary.anomalies === 1 ? 'y' : 'ies'} [${severity}] in ${file}`,
-  );
+  // Known false positives are not news: the subject counts the rest, and names them apart.
+  const suppressed = summary.feedback.falsePositivesSuppressed;
+  const open = summary.anomalies - suppressed;
+  const severity = open === 0 ? 'CLEAR' : summary.severity;
+  const known = suppressed > 0 ? ` (+${plural(suppressed, 'known false positive', 'known false positives')})` : '';
+  const subject = asciiSubject(`trade-anomaly ${summary.stage}: ${open} anomal${open === 1 ? 'y' : 'ies'}${known} [${severity}] in ${file}`);
   const reasons = Object.entries(summary.byReason)
     .sort((a, b) => b[1] - a[1])
     .map(([code, n]) => `  ${code}: ${n}`);
@@ -46,6 +83,8 @@ export function runAlert(summary: RunSummary): Alert {
     '',
     `Examples of rows breaking data-quality rules (${summary.qualityExamples.length} shown):`,
     ...(summary.qualityExamples.length ? summary.qualityExamples.map(formatAnomaly) : ['  none']),
+    ...feedbackLines(summary),
+    ...driftLines(summary),
     '',
     `Model: ${summary.modelVersion}${summary.modelFittedOnInput ? ' (fitted on this file itself: no trained model was available)' : ''}`,
     `Result (Parquet): ${summary.result}`,

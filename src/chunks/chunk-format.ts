@@ -50,6 +50,7 @@ export function encodeRawChunk(rows: RawChunkRow[], present: readonly CanonicalF
   for (let i = 0; i < extraCount; i++) columns[extraKey(i)] = utf8Column(rows.map((r) => r.extras[i] ?? null));
   columns.csv_issue = utf8Column(rows.map((r) => r.csvIssue ?? null));
   columns.ref_price = vectorFromArray(rows.map((r) => r.refPrice), new Float64());
+  columns.level_price = vectorFromArray(rows.map((r) => r.levelPrice), new Float64());
   columns.gap_ms = vectorFromArray(rows.map((r) => r.gapMs), new Float64());
   columns.recent_trades = makeVector(Int32Array.from(rows, (r) => r.recentTrades));
   return tableToIPC(new Table(columns), 'stream');
@@ -62,6 +63,7 @@ export function decodeRawChunk(bytes: Uint8Array, present: readonly CanonicalFie
   const extraColumns = Array.from({ length: extraCount }, (_, i) => table.getChild(extraKey(i))!);
   const csvIssue = table.getChild('csv_issue')!;
   const refPrice = table.getChild('ref_price')!;
+  const levelPrice = table.getChild('level_price')!;
   const gapMs = table.getChild('gap_ms')!;
   const recentTrades = table.getChild('recent_trades')!;
   const rows: RawChunkRow[] = new Array(table.numRows);
@@ -77,6 +79,7 @@ export function decodeRawChunk(bytes: Uint8Array, present: readonly CanonicalFie
       fields,
       extras: extraColumns.map((c) => c.get(i) as string | null),
       refPrice: refPrice.get(i) as number | null,
+      levelPrice: levelPrice.get(i) as number | null,
       gapMs: gapMs.get(i) as number | null,
       recentTrades: recentTrades.get(i) as number,
     };

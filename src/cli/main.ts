@@ -4,8 +4,10 @@ import { demoCommand } from './commands/demo-command.js';
 import { evaluateCommand } from './commands/evaluate-command.js';
 import { exploreCommand } from './commands/explore-command.js';
 import { DEFAULT_DAY, generateCommand } from './commands/generate-command.js';
+import { modelsListCommand, modelsPromoteCommand, modelsRollbackCommand, modelsShowCommand } from './commands/models-command.js';
 import { runCommand } from './commands/run-command.js';
 import { trainCommand } from './commands/train-command.js';
+import { tuneCommand } from './commands/tune-command.js';
 
 /** The `trade-anomaly` command line (the contract in DESIGN.md). */
 export function buildProgram(): Command {
@@ -26,8 +28,27 @@ export function buildProgram(): Command {
     .option('--day <YYYY-MM-DD>', 'the trading day', DEFAULT_DAY)
     .option('--anomaly-rate <r>', 'share of rows that are anomalies', parseRate('--anomaly-rate'))
     .option('--history <days>', 'also write this many earlier trading days beside --out, for training', parsePositiveInt('--history'))
+    .option('--symbols <n>', 'instruments in the book, 1-10000 (default: rows/300, between 20 and 500)', parsePositiveInt('--symbols'))
+    .addOption(new Option('--price-levels <spread>', "how price levels spread across symbols: default ~1-3,000, penny ~0.01-2, wide ~0.01-100,000").choices(['default', 'penny', 'wide']))
+    .option('--price-scale <x>', "multiply every symbol's price level by x (0.001-10000; ticks and lots follow)", (v: string) => {
+      if (!Number.isFinite(Number(v)) || v.trim() === '') throw new CliError(`--price-scale must be a number, got '${v}'`, EXIT.USAGE);
+      return Number(v);
+    })
+    .option('--volume-scale <x>', "multiply every symbol's typical trade value, so its sizes, by x (0.001-1000)", (v: string) => {
+      if (!Number.isFinite(Number(v)) || v.trim() === '') throw new CliError(`--volume-scale must be a number, got '${v}'`, EXIT.USAGE);
+      return Number(v);
+    })
+    .addOption(new Option('--activity <profile>', 'how trades spread over the session: u-shape (busy open and close), flat, afternoon (quiet first half)').choices(['u-shape', 'flat', 'afternoon']))
+    .option('--session <HH:MM-HH:MM>', 'session hours in UTC (default 08:00-16:30); off-hours anomalies fall 90 min before the open or 150 min after the close')
     .addOption(json())
-    .addHelpText('after', '\nExample:\n  trade-anomaly generate --rows 150000 --seed 7 --out data/day.csv --labels data/day.labels.csv --history 3')
+    .addHelpText(
+      'after',
+      '\nThe market-shape options (--symbols, --price-levels, --price-scale, --volume-scale, --activity, --session) apply to the\nhistory days too; left out, the files are byte for byte what earlier versions wrote for the same seed.\n' +
+        '\nExample:\n  trade-anomaly generate --rows 150000 --seed 7 --out data/day.csv --labels data/day.labels.csv --history 3\n' +
+        '\nExample of another market (penny prices, small sizes, a US session with no opening rush):\n' +
+        '  trade-anomaly generate --rows 30000 --out data/penny.csv --labels data/penny.labels.csv --history 2 \\\n' +
+        '    --price-levels penny --volume-scale 0.1 --session 14:30-21:00 --activity flat',
+    )
     .action(async (opts) => {
       await generateCommand(opts, output(opts));
     });
@@ -36,14 +57,20 @@ export function buildProgram(): Command {
     .command('train')
     .description('fit the isolation forest on one or more trade files and save the model')
     .argument('<files...>', 'trade files (CSV, optionally gzip)')
-    .requiredOption('--out <dir|s3://bucket/models>', 'a model folder, or the pipeline bucket (promotes the model)')
+    .requiredOption('--out <dir|s3://bucket/models>', 'a model folder, or the pipeline bucket (a new version, not promoted)')
+    .option('--promote', 'with --out s3://bucket/models: also make the new version the current model')
     .option('--schema <file>', 'how to read the file: column mapping, formats, session (JSON or YAML; see schemas/)')
     .option('--trees <n>', 'number of trees', parsePositiveInt('--trees'))
     .option('--sample-size <n>', 'rows sampled per tree', parsePositiveInt('--sample-size'))
     .option('--seed <s>', 'seed of the forest', parsePositiveInt('--seed'))
     .option('--contamination <r>', 'expected share of anomalies: sets the threshold', parseRate('--contamination'))
+    .option('--feedback <files...>', "analysts' feedback files: trades they confirmed as anomalies are left out of training")
     .addOption(json())
-    .addHelpText('after', '\nExample:\n  trade-anomaly train data/day.history-*.csv --out models/current')
+    .addHelpText(
+      'after',
+      '\nExample:\n  trade-anomaly train data/day.history-*.csv --out models/current' +
+        '\n  trade-anomaly train data/day.history-*.csv --feedback feedback/*.csv --out models/current',
+    )
     .action(async (files: string[], opts) => {
       await trainCommand({ files, ...opts }, output(opts));
     });
@@ -58,25 +85,60 @@ export function buildProgram(): Command {
     .option('--chunk-rows <n>', 'rows per chunk', parsePositiveInt('--chunk-rows'))
     .option('--threshold <score>', "flag model scores at or above this (0-1), instead of the model's own threshold", parseScore('--threshold'))
     .option('--state-dir <dir>', "the embedded S3's folder (keeps the current model between runs)", '.trade-anomaly')
+    .option('--drift-threshold <psi>', "warn of a feature's drift from the training data at this PSI or above (0-10, default 0.25)", (v: string) => {
+      const n = Number(v);
+      if (v.trim() === '' || !(n > 0 && n <= 10)) throw new CliError(`--drift-threshold must be a PSI greater than 0 and at most 10, got '${v}'`, EXIT.USAGE);
+      return n;
+    })
+    .option('--feedback <files...>', "analysts' feedback files (CSV: trade_id/source_row, verdict): put under feedback/ in the embedded bucket before the run, where they stay for later runs")
     .addOption(json())
-    .addHelpText('after', '\nExample:\n  trade-anomaly run data/day.csv --model models/current --out out/today')
+    .addHelpText(
+      'after',
+      '\nExample:\n  trade-anomaly run data/day.csv --model models/current --out out/today' +
+        '\n  trade-anomaly run data/day.csv --feedback feedback/2026-12-01.csv --out out/today   (options after the file: --feedback takes every name that follows)',
+    )
     .action(async (file: string, opts) => {
       await runCommand({ file, ...opts }, output(opts));
     });
 
   program
     .command('evaluate')
-    .description('score a labelled file and report detection quality')
-    .argument('<file>', 'the trade file')
-    .option('--labels <file>', 'labels: source_row,anomaly_type')
-    .option('--label-column <name>', 'a label column in the file (not supported yet)')
+    .description('measure detection quality on a labelled file: one model, or k-fold cross-validation comparing detectors')
+    .argument('<file>', 'a trade file, or a numeric CSV (features + label column) such as a benchmark')
+    .option('--labels <file>', 'labels: source_row,anomaly_type (rows not listed are normal)')
+    .option('--label-column <name>', 'a column of the file holding the label (0/1, true/false, or the anomaly type)')
     .option('--schema <file>', 'how to read the file (JSON or YAML; see schemas/)')
     .option('--model <dir>', 'model folder (default: fit one on the file)')
+    .option('--folds <k>', 'k-fold cross-validation comparing detectors on the same folds', parsePositiveInt('--folds'))
+    .option('--detectors <names>', 'with --folds: comma-separated, of isolation-forest, ml-isolation-forest, robust-z, model, model+rules')
+    .option('--numeric', 'read the file as a numeric CSV (detected when the header is not a trade file)')
+    .option('--seed <s>', 'seed of the folds and the forests', parsePositiveInt('--seed'))
     .option('--out <file>', 'write the metrics as JSON here')
     .addOption(json())
-    .addHelpText('after', '\nExample:\n  trade-anomaly evaluate data/day.csv --labels data/day.labels.csv --model models/current')
+    .addHelpText(
+      'after',
+      '\nExamples:\n  trade-anomaly evaluate data/day.csv --labels data/day.labels.csv --model models/current\n  trade-anomaly evaluate data/day.csv --labels data/day.labels.csv --folds 5\n  trade-anomaly evaluate ../shared/data/benchmarks/adbench_shuttle.csv --label-column label --folds 5',
+    )
     .action(async (file: string, opts) => {
       await evaluateCommand({ file, ...opts }, output(opts));
+    });
+
+  program
+    .command('tune')
+    .description('choose features, forest size and threshold by cross-validated PR-AUC on a labelled file; save the tuned model')
+    .argument('<file>', 'a labelled trade file')
+    .requiredOption('--out <dir>', 'the model folder to write (model.json with its tuning record)')
+    .option('--labels <file>', 'labels: source_row,anomaly_type')
+    .option('--label-column <name>', 'a column of the file holding the label')
+    .option('--train <files...>', 'train the final model on these files (default: the labelled file)')
+    .option('--schema <file>', 'how to read the files (JSON or YAML; see schemas/)')
+    .option('--folds <k>', 'folds of the cross-validation', parsePositiveInt('--folds'), 3)
+    .option('--seed <s>', 'seed of the folds and the forests', parsePositiveInt('--seed'), 1)
+    .option('--report <file>', 'write every trial as JSON here')
+    .addOption(json())
+    .addHelpText('after', '\nExample:\n  trade-anomaly tune data/day.csv --labels data/day.labels.csv --train data/day.history-*.csv --out models/tuned')
+    .action(async (file: string, opts) => {
+      await tuneCommand({ file, ...opts }, output(opts));
     });
 
   program
@@ -89,6 +151,44 @@ export function buildProgram(): Command {
     .addHelpText('after', '\nExample:\n  trade-anomaly explore data/day.csv --out out/explore')
     .action(async (file: string, opts) => {
       await exploreCommand({ file, ...opts }, output(opts));
+    });
+
+  // The model registry: `models list|show|promote|rollback`, on the embedded bucket or a stage's.
+  const models = program
+    .command('models')
+    .description('list, inspect, promote and roll back the model versions of a bucket (new runs use the current one)')
+    .addHelpText(
+      'after',
+      '\nExample:\n  trade-anomaly models list --bucket my-stage-bucket\n  trade-anomaly models promote 20261201T063000Z-1a2b3c4d5e --bucket my-stage-bucket --reason "retrained on November"',
+    );
+  const modelStore = (cmd: Command) =>
+    cmd
+      .option('--state-dir <dir>', "the embedded S3's folder of local runs (default .trade-anomaly)")
+      .option('--bucket <name>', "a stage's bucket (the stack output BucketName; S3_ENDPOINT selects another S3 server)")
+      .addOption(json());
+  modelStore(models.command('list').description('the stored versions, newest first, the current one marked'))
+    .addHelpText('after', '\nExample:\n  trade-anomaly models list --bucket my-stage-bucket --json')
+    .action(async (opts) => {
+      await modelsListCommand(opts, output(opts));
+    });
+  modelStore(models.command('show').description("one version's metadata and promotions").argument('<version>', 'the model version'))
+    .addHelpText('after', '\nExample:\n  trade-anomaly models show 20261201T063000Z-1a2b3c4d5e --bucket my-stage-bucket')
+    .action(async (version: string, opts) => {
+      await modelsShowCommand(version, opts, output(opts));
+    });
+  modelStore(models.command('promote').description('make a version the current model: new runs use it').argument('<version>', 'the model version'))
+    .option('--by <name>', 'who promotes, for the history (default: your login name)')
+    .option('--reason <text>', 'why, for the history')
+    .addHelpText('after', '\nExample:\n  trade-anomaly models promote 20261201T063000Z-1a2b3c4d5e --bucket my-stage-bucket --reason "retrained on November"')
+    .action(async (version: string, opts) => {
+      await modelsPromoteCommand(version, opts, output(opts));
+    });
+  modelStore(models.command('rollback').description('make the version promoted before the current one current again'))
+    .option('--by <name>', 'who rolls back, for the history (default: your login name)')
+    .option('--reason <text>', 'why, for the history')
+    .addHelpText('after', '\nExample:\n  trade-anomaly models rollback --bucket my-stage-bucket --reason "too many false alarms"')
+    .action(async (opts) => {
+      await modelsRollbackCommand(opts, output(opts));
     });
 
   program

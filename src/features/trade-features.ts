@@ -7,7 +7,7 @@ import type { DayContext, SymbolContext } from './day-context.js';
  *
  * | feature | definition |
  * | --- | --- |
- * | price_deviation | ln(price / symbol's median price) / symbol's robust sigma of ln(price) |
+ * | price_deviation | ln(price / symbol's rolling level) / robust sigma of that ratio over the symbol's day; the level is the median of its previous 31 prices (for its first trade, of its first 31), so a price that drifts during the day is not an outlier late in the session |
  * | price_jump | ln(price / median of the symbol's previous 5 prices) / symbol's robust sigma of such moves |
  * | quantity_deviation | ln(quantity / symbol's median quantity) / symbol's robust sigma of ln(quantity) |
  * | notional_deviation | ln(price x quantity / symbol's median notional) / its robust sigma |
@@ -56,6 +56,8 @@ export interface FeatureInput {
   quantity: number;
   /** Reference price from the symbol's recent trades (null for its first trade of the day). */
   refPrice: number | null;
+  /** The symbol's rolling level before this trade (null for its first trade: the day's median serves). */
+  levelPrice: number | null;
   /** Milliseconds since the symbol's previous trade (null for its first). */
   gapMs: number | null;
   /** The symbol's trades in the minute before this one. */
@@ -87,7 +89,7 @@ function venueRarity(venue: string | undefined, sym: SymbolContext): number {
 
 /** The raw features of one trade against its symbol's day, in FEATURE_NAMES order, at `offset`. */
 export function rawFeatures(t: FeatureInput, ctx: DayContext, sym: SymbolContext, out: Float64Array, offset = 0): void {
-  out[offset] = Math.log(t.price / sym.medianPrice) / sym.logPriceScale;
+  out[offset] = Math.log(t.price / (t.levelPrice ?? sym.openingPrice)) / sym.levelScale;
   out[offset + 1] = t.refPrice === null ? 0 : Math.log(t.price / t.refPrice) / sym.jumpScale;
   out[offset + 2] = Math.log(t.quantity / sym.medianQuantity) / sym.logQuantityScale;
   out[offset + 3] = Math.log((t.price * t.quantity) / sym.medianNotional) / sym.logNotionalScale;
@@ -142,10 +144,12 @@ export function describeFeature(name: FeatureName, t: FeatureInput, ctx: DayCont
   const sym = ctx.symbols[t.symbol];
   switch (name) {
     case 'price_deviation': {
-      const ratio = t.price / sym.medianPrice;
-      if (ratio >= 1.5) return `price ${fmt(t.price)} is ${times(ratio)} the symbol's median ${fmt(sym.medianPrice)}`;
-      if (ratio <= 1 / 1.5) return `price ${fmt(t.price)} is 1/${times(1 / ratio)} of the symbol's median ${fmt(sym.medianPrice)}`;
-      return `price ${fmt(t.price)} is ${percent(ratio)} ${ratio > 1 ? 'above' : 'below'} the symbol's median ${fmt(sym.medianPrice)}`;
+      const level = t.levelPrice ?? sym.openingPrice;
+      const what = t.levelPrice === null ? "the symbol's opening median" : "the symbol's recent median";
+      const ratio = t.price / level;
+      if (ratio >= 1.5) return `price ${fmt(t.price)} is ${times(ratio)} ${what} ${fmt(level)}`;
+      if (ratio <= 1 / 1.5) return `price ${fmt(t.price)} is 1/${times(1 / ratio)} of ${what} ${fmt(level)}`;
+      return `price ${fmt(t.price)} is ${percent(ratio)} ${ratio > 1 ? 'above' : 'below'} ${what} ${fmt(level)}`;
     }
     case 'price_jump': {
       const ref = t.refPrice ?? sym.medianPrice;

@@ -1,7 +1,8 @@
 import { createReadStream } from 'node:fs';
-import { mkdir, stat, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, stat, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { Upload } from '@aws-sdk/lib-storage';
+import { FEEDBACK_PREFIX } from '../feedback/feedback-store.js';
 import type { AnomalyModel } from '../model/anomaly-model.js';
 import { loadModelFromDir, ModelCache, readCurrentModelVersion, saveModelToStore } from '../model/model-store.js';
 import { trainFromSources } from '../model/train-model.js';
@@ -31,6 +32,13 @@ export interface LocalRunOptions {
   schema?: TradeSchema;
   /** Overrides the model's anomaly threshold for this run (as a stage's anomalyThreshold does). */
   threshold?: number;
+  /** PSI at or above which a feature's drift is warned about (as a stage's driftThreshold; default 0.25). */
+  driftThreshold?: number;
+  /**
+   * Analysts' feedback files, uploaded under feedback/ (by their own names) before the run, as
+   * analysts drop them in a stage's bucket. They stay there for later runs with the same state dir.
+   */
+  feedbackFiles?: string[];
   /** Output folder; default ./out/<runId>/. */
   outDir?: string;
   modelDir?: string;
@@ -47,6 +55,7 @@ export interface LocalRunOptions {
 export type ProgressEvent =
   | { step: 'model'; detail: string }
   | { step: 'upload'; bytes: number }
+  | { step: 'feedback'; key: string }
   | { step: 'ingest'; outcome: IngestOutcome }
   | { step: 'score'; done: number; total: number; summary: ChunkSummary }
   | { step: 'aggregate'; summary: RunSummary };
@@ -98,6 +107,11 @@ export async function runLocal(options: LocalRunOptions): Promise<LocalRunResult
   try {
     await ensureModel(s3, options, key);
     const store = s3.store();
+    for (const file of options.feedbackFiles ?? []) {
+      const feedbackKey = FEEDBACK_PREFIX + path.basename(file);
+      await store.put(feedbackKey, await readFile(file), 'text/csv');
+      options.onProgress?.({ step: 'feedback', key: feedbackKey });
+    }
 
     await new Upload({ client: s3.client, params: { Bucket: s3.bucket, Key: key, Body: createReadStream(options.file) } }).done();
     options.onProgress?.({ step: 'upload', bytes: info.size });
@@ -133,6 +147,7 @@ export async function runLocal(options: LocalRunOptions): Promise<LocalRunResult
         alerts,
         models,
         stage,
+        driftThreshold: options.driftThreshold,
         concurrency: options.concurrency,
         injectFault: options.injectFault,
         onChunkDone: (s, done, total) => options.onProgress?.({ step: 'score', done, total, summary: s }),

@@ -27,6 +27,8 @@ export interface LocalStateMachineDeps {
   alerts: AlertSink;
   models: ModelCache;
   stage: string;
+  /** PSI at or above which aggregate warns of a feature's drift (default DEFAULT_DRIFT_THRESHOLD). */
+  driftThreshold?: number;
   concurrency?: number;
   retry?: RetryPolicy;
   onChunkDone?(summary: ChunkSummary, done: number, total: number): void;
@@ -62,7 +64,13 @@ export async function executeLocally(input: ExecutionInput, deps: LocalStateMach
       }),
     );
     await pool.close();
-    return await aggregateRun({ ...input, scored }, { storeFor: deps.storeFor, alerts: deps.alerts, models: deps.models, stage: deps.stage });
+    return await aggregateRun({ ...input, scored }, {
+      storeFor: deps.storeFor,
+      alerts: deps.alerts,
+      models: deps.models,
+      stage: deps.stage,
+      driftThreshold: deps.driftThreshold,
+    });
   } catch (e: unknown) {
     await pool.close();
     const cause = e instanceof Error ? e.message : String(e);

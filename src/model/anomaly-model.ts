@@ -81,11 +81,12 @@ export const MODEL_FORMAT = 'trade-anomaly/isolation-forest' as const;
 export const MODEL_FORMAT_VERSION = 2 as const;
 
 /**
- * The trade features a model reads unless training is told otherwise: chosen by cross-validated
- * PR-AUC on generated days (docs/model.md, "Feature selection"). The others stay available to
- * `tune` and `train --features`.
+ * The trade features a model reads unless training is told otherwise, chosen on generated days of
+ * every scenario (docs/model.md, "Feature selection"): the activity features (gaps, bursts, accounts,
+ * venues) added false alarms there without finding more (symbol_burst: 7 false alarms instead of 0
+ * on a default 30,000-row day). They stay available to `tune` and `train --features`.
  */
-export const DEFAULT_MODEL_FEATURES: readonly string[] = ['price_deviation', 'price_jump', 'quantity_deviation', 'notional_deviation', 'time_rarity', 'symbol_burst'];
+export const DEFAULT_MODEL_FEATURES: readonly string[] = ['price_deviation', 'price_jump', 'quantity_deviation', 'notional_deviation', 'time_rarity'];
 
 export interface TrainOptions {
   forest?: Partial<IsolationForestParams>;
@@ -104,15 +105,20 @@ export interface TrainOptions {
   sources?: string[];
   excludedByFeedback?: number;
   tuning?: Record<string, unknown>;
+  metrics?: Record<string, unknown>;
   now?: Date;
 }
 
 export const DEFAULT_CONTAMINATION = 0.0001;
+/** The smallest extremeness scale of a trade feature (see trainAnomalyModel). */
+export const TRADE_FEATURE_UNIT = 1;
 export const DEFAULT_MIN_THRESHOLD = 0.5;
 /** The classical outlier rule: a value more than 5 robust sigmas from the centre. */
 export const DEFAULT_THRESHOLD_Z = 5;
 // Half the interquartile range of a normal distribution is 0.6745 sigma.
 const IQR_TO_SIGMA = 1 / 1.349;
+// The mean absolute deviation of a normal distribution is sigma x sqrt(2 / pi).
+const MEAN_ABS_TO_SIGMA = Math.sqrt(Math.PI / 2);
 
 function quantile(sorted: Float64Array, q: number): number {
   if (sorted.length === 0) return Number.NaN;
@@ -139,8 +145,17 @@ function robustColumns(data: FeatureMatrix, transform: (x: number) => number): {
     for (let r = 0; r < data.rows; r++) column[r] = transform(data.values[r * data.cols + c]);
     column.sort();
     // The 0.5 quantile of a sorted column is its median (the mean of the middle two for even n).
-    center.push(quantile(column, 0.5));
-    scale.push(Math.max((quantile(column, 0.75) - quantile(column, 0.25)) * IQR_TO_SIGMA, 1e-6));
+    const median = quantile(column, 0.5);
+    center.push(median);
+    let sigma = (quantile(column, 0.75) - quantile(column, 0.25)) * IQR_TO_SIGMA;
+    // A column mostly at one value (IQR 0) would make every other value infinitely far: fall back to
+    // the mean absolute deviation from the median (x 1.2533, a normal's sigma from it).
+    if (!(sigma > 0)) {
+      let sum = 0;
+      for (let r = 0; r < data.rows; r++) sum += Math.abs(column[r] - median);
+      sigma = (sum / Math.max(data.rows, 1)) * MEAN_ABS_TO_SIGMA;
+    }
+    scale.push(Math.max(sigma, 1e-6));
   }
   return { center, scale };
 }
@@ -167,6 +182,18 @@ type ScoringParts = Pick<AnomalyModel, 'normalisation' | 'extremeness' | 'forest
  * values are transformed and normalised in place for the forest (path attribution reads them so).
  */
 export function scoreWithModel(model: ScoringParts, data: FeatureMatrix): ModelScores {
+  const { extreme, z } = extremenessInPlace(model, data);
+  const forestScores = scoreIsolationForest(model.forest, data);
+  const scores = Float64Array.from(forestScores);
+  for (let r = 0; r < data.rows; r++) if (extreme[r] > scores[r]) scores[r] = extreme[r];
+  return { scores, forestScores, z };
+}
+
+/**
+ * The extremeness score and robust |z| of each row, normalising `data` in place for the forest on
+ * the way (one pass over the values).
+ */
+function extremenessInPlace(model: Omit<ScoringParts, 'forest'>, data: FeatureMatrix): { extreme: Float64Array; z: Float64Array } {
   const { rows, cols, values } = data;
   if (cols !== model.features.length) throw new RangeError(`the model reads ${model.features.length} feature columns, got ${cols}`);
   const z = new Float64Array(rows * cols);
@@ -187,10 +214,7 @@ export function scoreWithModel(model: ScoringParts, data: FeatureMatrix): ModelS
     }
     extreme[r] = (zmax * zmax) / (zmax * zmax + half2);
   }
-  const forestScores = scoreIsolationForest(model.forest, data);
-  const scores = Float64Array.from(forestScores);
-  for (let r = 0; r < rows; r++) if (extreme[r] > scores[r]) scores[r] = extreme[r];
-  return { scores, forestScores, z };
+  return { extreme, z };
 }
 
 /** sha256 of a matrix's values (first 16 hex digits). */
@@ -215,6 +239,11 @@ export function trainAnomalyModel(data: FeatureMatrix, options: TrainOptions = {
   const transform = options.transform ?? 'compress';
   const dataHash = matrixHash(data);
   const extremeColumns = robustColumns(data, identity);
+  // Trade features are robust z-scores or log ratios: their own unit is a sigma (or an e-fold). The
+  // training spread never counts as narrower than that, so a day whose activity is concentrated
+  // (most trades in a few hours) does not make ordinary quiet-hour trades extreme (measured: 4,822
+  // false alarms on a two-level activity day without this floor).
+  if (features.every(isFeatureName)) extremeColumns.scale = extremeColumns.scale.map((x) => Math.max(x, TRADE_FEATURE_UNIT));
   const normalisation = robustColumns(data, transformOf({ transform }));
   const baseline = { edges: [] as number[][], shares: [] as number[][] };
   for (let c = 0; c < data.cols; c++) {
@@ -235,16 +264,13 @@ export function trainAnomalyModel(data: FeatureMatrix, options: TrainOptions = {
   // The threshold comes from the forest's scores on the training rows; the extremeness scale is then
   // fitted to it, so both parts flag on the same number.
   const contamination = options.contamination ?? DEFAULT_CONTAMINATION;
-  const forestScores = scoreIsolationForest(forest, data).sort();
-  const threshold = Math.max(quantile(forestScores, 1 - contamination), options.minThreshold ?? DEFAULT_MIN_THRESHOLD);
+  const forestScores = scoreIsolationForest(forest, data);
+  const threshold = Math.max(quantile(Float64Array.from(forestScores).sort(), 1 - contamination), options.minThreshold ?? DEFAULT_MIN_THRESHOLD);
   const thresholdZ = options.thresholdZ ?? DEFAULT_THRESHOLD_Z;
   const extremeness = { ...extremeColumns, thresholdZ, halfScoreZ: thresholdZ * Math.sqrt((1 - threshold) / threshold) };
-  const scores = scoreWithModel(
-    { normalisation, extremeness, forest, transform, features, extremeFeatures },
-    { values: raw, rows: data.rows, cols: data.cols },
-  ).scores;
+  const { extreme } = extremenessInPlace({ normalisation, extremeness, transform, features, extremeFeatures }, { values: raw, rows: data.rows, cols: data.cols });
   let above = 0;
-  for (const s of scores) if (s >= threshold) above++;
+  for (let r = 0; r < data.rows; r++) if (Math.max(forestScores[r], extreme[r]) >= threshold) above++;
 
   const createdAt = (options.now ?? new Date()).toISOString();
   const training: TrainingRecord = { sources: options.sources ?? [], rows: data.rows, dataHash };
@@ -260,13 +286,14 @@ export function trainAnomalyModel(data: FeatureMatrix, options: TrainOptions = {
     extremeness,
     params,
     threshold,
-    contamination: above / Math.max(scores.length, 1),
+    contamination: above / Math.max(data.rows, 1),
     training,
     codeVersion: CODE_VERSION,
     baseline,
     forest,
   };
   if (options.tuning) body.tuning = options.tuning;
+  if (options.metrics) body.metrics = options.metrics;
   const hash = createHash('sha256').update(serialiseModel({ ...body, version: '' })).digest('hex').slice(0, 10);
   const stamp = createdAt.replace(/[-:]/g, '').replace(/\.\d+Z$/, 'Z');
   return { ...body, version: `${stamp}-${hash}` };

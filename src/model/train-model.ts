@@ -83,6 +83,7 @@ export async function extractTrainingFeatures(sources: TrainingSource[], options
           price: t.price!,
           quantity: t.quantity!,
           refPrice: row.refPrice,
+          levelPrice: row.levelPrice,
           gapMs: row.gapMs,
           recentTrades: row.recentTrades,
           ...partiesOf(row.fields),

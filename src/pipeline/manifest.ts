@@ -1,3 +1,4 @@
+import type { BinCounts } from '../model/drift.js';
 import type { TradeSchema } from '../schema/schema-settings.js';
 import type { CanonicalField, ExtraColumn } from '../schema/trade-schema.js';
 
@@ -68,6 +69,21 @@ export interface ChunkSummary {
   scored: number;
   anomalies: number;
   byReason: Record<string, number>;
+}
+
+/**
+ * runs/<runId>/scored/<index>.bins.json: per model feature (the model's order), the chunk's scored
+ * rows counted in the model's baseline bins, summed over chunks by aggregate for the drift report.
+ * Written beside the scored chunk rather than returned to the state machine: ~700 bytes a chunk
+ * would halve how many chunks fit in the execution's 256 KiB state.
+ */
+export interface ChunkFeatureBins {
+  scored: number;
+  featureBins: BinCounts[];
+}
+
+export function featureBinsKey(runId: string, index: number): string {
+  return `runs/${runId}/scored/${String(index).padStart(5, '0')}.bins.json`;
 }
 
 /** The aggregate step's event: the execution input plus the Map's results. */

@@ -223,6 +223,7 @@ export class TradeFileScanner {
       extras: layout.extra.map((x) => record.fields[x.index] ?? null),
       csvIssue,
       refPrice: null,
+      levelPrice: null,
       gapMs: null,
       recentTrades: 0,
     };
@@ -240,6 +241,7 @@ export class TradeFileScanner {
       if (checked.scorable) {
         const seq = this.context.observe(checked.symbol!, checked.timestampMs!, checked.price!, checked.quantity!, partiesOf(fields));
         row.refPrice = seq.refPrice;
+        row.levelPrice = seq.levelPrice;
         row.gapMs = seq.gapMs;
         row.recentTrades = seq.recentTrades;
       }

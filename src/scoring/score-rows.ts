@@ -122,6 +122,7 @@ function modelInput(t: CheckedTrade, row: RawChunkRow, schema: TradeSchema, ctx:
     price,
     quantity,
     refPrice: row.refPrice,
+    levelPrice: row.levelPrice,
     gapMs: row.gapMs,
     recentTrades: row.recentTrades,
     ...partiesOf(row.fields),
@@ -129,9 +130,22 @@ function modelInput(t: CheckedTrade, row: RawChunkRow, schema: TradeSchema, ctx:
   return { input, imputed };
 }
 
-export function scoreRows(rows: RawChunkRow[], shape: FileShape, ctx: DayContext, model: AnomalyModel): ScoredBatch {
+/**
+ * Rows checked and featurised, before any model: every quality issue the schema's policy keeps, and
+ * the raw trade features (all FEATURE_NAMES) of the rows the model may score.
+ */
+export interface PreparedRows {
+  checked: CheckedTrade[];
+  /** FEATURE_COUNT values per scorable row, in scorableIndex order. */
+  features: Float64Array;
+  /** Indices (into rows) of the rows the model scores. */
+  scorableIndex: number[];
+  inputs: (FeatureInput | null)[];
+  imputations: string[][];
+}
+
+export function prepareRows(rows: RawChunkRow[], shape: FileShape, ctx: DayContext): PreparedRows {
   const optional = optionalFieldsOf(shape.present);
-  const threshold = shape.threshold ?? model.threshold;
   const readers = fieldReaders(shape.schema);
   const rules = fileRuleContext(shape.schema, ctx.day);
   const checked: CheckedTrade[] = rows.map((r) => {
@@ -153,6 +167,12 @@ export function scoreRows(rows: RawChunkRow[], shape: FileShape, ctx: DayContext
       scorableIndex.push(i);
     }
   });
+  return { checked, features: features.subarray(0, scorableIndex.length * FEATURE_COUNT), scorableIndex, inputs, imputations };
+}
+
+export function scoreRows(rows: RawChunkRow[], shape: FileShape, ctx: DayContext, model: AnomalyModel): ScoredBatch {
+  const threshold = shape.threshold ?? model.threshold;
+  const { checked, features, scorableIndex, inputs, imputations } = prepareRows(rows, shape, ctx);
   const all = { values: features, rows: scorableIndex.length, cols: FEATURE_COUNT };
   const matrix = selectColumns(all, FEATURE_NAMES, model.features);
   const featureBins = driftCounts(matrix, model);

@@ -1,3 +1,6 @@
+import type { FeedbackLoadError } from '../feedback/feedback-store.js';
+import type { RunDrift } from './run-drift.js';
+
 /** summary.json: what a run found, for people (the alert) and machines (tools, tests). */
 export interface TopAnomaly {
   sourceRow: number;
@@ -10,6 +13,23 @@ export interface TopAnomaly {
   score: number | null;
   reasons: string;
   qualityIssues: string[];
+  /** Set when analysts' feedback confirmed the trade as an anomaly. */
+  feedback?: 'confirmed';
+}
+
+/** What the analysts' feedback files (feedback/ in the bucket) said about this run's flagged rows. */
+export interface RunFeedback {
+  /** Keys of the feedback files read, in the order applied (a later file overrides an earlier one). */
+  files: string[];
+  /**
+   * Flagged rows the analysts marked as false positives: left out of the top anomalies, the quality
+   * examples and the severity. They stay flagged in the Parquet result and in `anomalies`.
+   */
+  falsePositivesSuppressed: number;
+  /** Flagged rows the analysts confirmed as anomalies. */
+  confirmed: number;
+  /** Feedback files that could not be read; their verdicts were not applied. */
+  errors: FeedbackLoadError[];
 }
 
 export interface RunSummary {
@@ -26,7 +46,10 @@ export interface RunSummary {
   anomalies: number;
   /** Rows flagged by the model's score. */
   modelAnomalies: number;
-  /** CLEAR: no anomalies; otherwise HIGH or LOW by the stage's severity levels (runSeverity in aggregate-step.ts). */
+  /**
+   * CLEAR: no anomalies other than known false positives; otherwise HIGH or LOW by the stage's
+   * severity levels (runSeverity in aggregate-step.ts).
+   */
   severity: 'CLEAR' | 'LOW' | 'HIGH';
   threshold: number;
   modelVersion: string;
@@ -35,6 +58,9 @@ export interface RunSummary {
   byReason: Record<string, number>;
   topAnomalies: TopAnomaly[];
   qualityExamples: TopAnomaly[];
+  /** Each model feature's drift from the training data (PSI), with warnings; never changes the severity. */
+  drift: RunDrift;
+  feedback: RunFeedback;
   result: string;
   summaryUri: string;
   startedAt: string;

@@ -2,14 +2,15 @@ import { decodeRawChunk, encodeScoredChunk } from '../chunks/chunk-format.js';
 import type { DayContext } from '../features/day-context.js';
 import type { ModelCache } from '../model/model-store.js';
 import { DuplicateMarks } from '../pipeline/duplicate-partitions.js';
-import { duplicatesKeyOf, scoredChunkKey, type ChunkSummary, type Manifest, type ScoreTaskInput } from '../pipeline/manifest.js';
-import { getJson, type ObjectStore } from '../ports/object-store.js';
+import { duplicatesKeyOf, featureBinsKey, scoredChunkKey, type ChunkFeatureBins, type ChunkSummary, type Manifest, type ScoreTaskInput } from '../pipeline/manifest.js';
+import { getJson, putJson, type ObjectStore } from '../ports/object-store.js';
 import { scoreRows } from '../scoring/score-rows.js';
 
 /**
  * Step 2, score (one per chunk, in parallel): checks each row against the data-quality rules, builds
  * its features from the day's context, scores it with the run's pinned model and writes the scored
- * chunk. Returns only counts, so the state machine's payload stays small whatever the chunk size.
+ * chunk. Returns only counts (rows, reasons, and the drift bins of each model feature), so the state
+ * machine's payload stays small whatever the chunk size.
  */
 export interface ScoreDeps {
   storeFor(bucket: string): ObjectStore;
@@ -37,6 +38,8 @@ export async function scoreChunk(input: ScoreTaskInput, deps: ScoreDeps): Promis
   const scoredKey = scoredChunkKey(input.runId, input.chunk.index);
   const extraNames = manifest.extra.map((x) => x.name);
   await store.put(scoredKey, encodeScoredChunk(result.rows, manifest.present, extraNames), 'application/vnd.apache.arrow.stream');
+  const bins: ChunkFeatureBins = { scored: result.scored, featureBins: result.featureBins };
+  await putJson(store, featureBinsKey(input.runId, input.chunk.index), bins);
   return {
     index: input.chunk.index,
     scoredKey,

@@ -28,10 +28,10 @@ describe('trade-anomaly CLI', () => {
     await tmp?.cleanup();
   });
 
-  it.each(['generate', 'train', 'run', 'evaluate', 'explore'])('explains `%s` with an example', async (command) => {
+  it.each(['generate', 'train', 'run', 'evaluate', 'tune', 'explore', 'models'])('explains `%s` with an example', async (command) => {
     const { code, stdout } = await cli([command, '--help']);
     expect(code).toBe(0);
-    expect(stdout).toContain('Example:');
+    expect(stdout).toMatch(/Examples?:/);
     expect(stdout).toContain(`trade-anomaly ${command}`);
   });
 
@@ -65,5 +65,49 @@ describe('trade-anomaly CLI', () => {
     expect(stderr).toContain('header is missing required columns trade_id, timestamp, symbol, side, quantity, price');
     const report = JSON.parse(await readFile(path.join(tmp.dir, 'out', 'rejection.json'), 'utf8')) as { missingColumns: string[] };
     expect(report.missingColumns).toContain('price');
+  });
+
+  it('cross-validates detectors on a generic numeric CSV with a label column, as a table and as JSON', async () => {
+    const file = path.join(tmp.dir, 'numeric.csv');
+    const lines = ['a,b,y'];
+    for (let i = 0; i < 300; i++) lines.push(`${Math.sin(i)},${Math.cos(i * 1.3)},0`);
+    for (let i = 0; i < 9; i++) lines.push(`${8 + i},${-9 - i},1`);
+    await writeFile(file, lines.join('\n') + '\n');
+
+    const text = await cli(['evaluate', file, '--folds', '3', '--detectors', 'isolation-forest,robust-z']);
+    const json = await cli(['evaluate', file, '--folds', '3', '--detectors', 'isolation-forest', '--json']);
+
+    expect(text.code).toBe(0);
+    expect(text.stdout).toContain('reading it as a numeric CSV');
+    expect(text.stdout).toMatch(/isolation-forest\s+1\.0000 ± 0\.0000/);
+    const report = JSON.parse(json.stdout) as { kind: string; crossValidation: { detectors: { name: string; mean: { rocAuc: number } }[] } };
+    expect(report.kind).toBe('numeric');
+    expect(report.crossValidation.detectors[0].mean.rocAuc).toBeGreaterThan(0.99);
+  });
+
+  it('tunes a model on a labelled trade file and records the search in the model', async () => {
+    const day = path.join(tmp.dir, 'tune-day.csv');
+    const labels = path.join(tmp.dir, 'tune-day.labels.csv');
+    const modelDir = path.join(tmp.dir, 'tuned');
+    await cli(['generate', '--rows', '4000', '--seed', '3', '--anomaly-rate', '0.01', '--out', day, '--labels', labels]);
+
+    const { code, stdout } = await cli(['tune', day, '--labels', labels, '--out', modelDir, '--folds', '2']);
+
+    expect(code).toBe(0);
+    expect(stdout).toMatch(/chosen: +PR-AUC [01]\.\d{4}/);
+    const model = JSON.parse(await readFile(path.join(modelDir, 'model.json'), 'utf8')) as { tuning: { folds: number; chosen: { features: string[] } }; metrics: { crossValidation: { mean: { averagePrecision: number } } } };
+    expect(model.tuning.folds).toBe(2);
+    expect(model.tuning.chosen.features.length).toBeGreaterThan(0);
+    expect(model.metrics.crossValidation.mean.averagePrecision).toBeGreaterThan(0.8);
+  }, 120_000);
+
+  it('refuses evaluate without labels, naming both ways to give them', async () => {
+    const day = path.join(tmp.dir, 'nolabels.csv');
+    await cli(['generate', '--rows', '200', '--seed', '3', '--out', day]);
+
+    const { code, stderr } = await cli(['evaluate', day]);
+
+    expect(code).toBe(2);
+    expect(stderr.trim()).toBe('trade-anomaly: evaluate needs labels (hint: pass --labels FILE (source_row,anomaly_type) or --label-column NAME)');
   });
 });

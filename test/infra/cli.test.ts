@@ -65,7 +65,7 @@ function assetOf(result: CliResult, stage: string, constructPath: string): strin
   return path.join(result.outDir, assetPath!);
 }
 
-const FUNCTIONS = ['Pipeline/Ingest', 'Pipeline/Score', 'Pipeline/Aggregate', 'Pipeline/RunFailed', 'Monitoring/ArrivalCheck'];
+const FUNCTIONS = ['Pipeline/Ingest', 'Pipeline/Score', 'Pipeline/Aggregate', 'Pipeline/RunFailed', 'Training/Train', 'Monitoring/ArrivalCheck'];
 /** Minified handler bundles stay small: the AWS SDK is the runtime's, and nothing else should be big. */
 const MAX_BUNDLE_BYTES = 1024 * 1024;
 

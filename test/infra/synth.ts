@@ -41,11 +41,13 @@ export interface Synthesized {
     score: string;
     aggregate: string;
     runFailed: string;
+    train: string;
     arrivalCheck?: string;
     ingestRole: string;
     scoreRole: string;
     aggregateRole: string;
     runFailedRole: string;
+    trainRole: string;
     arrivalCheckRole?: string;
     stateMachineRole: string;
   };
@@ -58,6 +60,7 @@ export function synthesize(stage: StageName, config: StageConfig = loadStageConf
   const id = (c: IConstruct) => stack.getLogicalId((c.node.defaultChild ?? c) as CfnElement);
   const { ingest, score, aggregate, runFailed, stateMachine, deadLetterQueue } = stack.pipeline;
   const arrival = stack.monitoring.arrivalCheck;
+  const { train } = stack.training;
   return {
     config,
     stack,
@@ -74,11 +77,13 @@ export function synthesize(stage: StageName, config: StageConfig = loadStageConf
       score: id(score.function),
       aggregate: id(aggregate.function),
       runFailed: id(runFailed.function),
+      train: id(train.function),
       arrivalCheck: arrival ? id(arrival.function) : undefined,
       ingestRole: id(ingest.role),
       scoreRole: id(score.role),
       aggregateRole: id(aggregate.role),
       runFailedRole: id(runFailed.role),
+      trainRole: id(train.role),
       arrivalCheckRole: arrival ? id(arrival.role) : undefined,
       stateMachineRole: id(stateMachine.role),
     },

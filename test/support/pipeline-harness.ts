@@ -40,7 +40,7 @@ export class PipelineHarness {
     return new PipelineHarness(s3, store);
   }
 
-  async run(name: string, body: Uint8Array | string, options: { schema?: TradeSchema; chunkRows?: number; threshold?: number } = {}): Promise<HarnessRun> {
+  async run(name: string, body: Uint8Array | string, options: { schema?: TradeSchema; chunkRows?: number; threshold?: number; driftThreshold?: number } = {}): Promise<HarnessRun> {
     const key = `incoming/${name}`;
     await this.store.put(key, body);
     const head = (await this.store.head(key))!;
@@ -63,7 +63,7 @@ export class PipelineHarness {
     for (const chunk of execution.chunks) {
       scored.push(await scoreChunk({ runId: execution.runId, bucket: execution.bucket, manifestKey: execution.manifestKey, chunk }, { storeFor: () => this.store, models }));
     }
-    result.summary = await aggregateRun({ ...execution, scored }, { storeFor: () => this.store, alerts: sink, models, stage: 'test' });
+    result.summary = await aggregateRun({ ...execution, scored }, { storeFor: () => this.store, alerts: sink, models, stage: 'test', driftThreshold: options.driftThreshold });
     result.rows = await readParquetRows(await this.store.get(result.summary.result.slice(`s3://${this.store.bucket}/`.length)));
     return result;
   }

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { BURST_WINDOW_MS, DayContextBuilder, REFERENCE_WINDOW, TIME_BIN_MINUTES, type DayContext, type SymbolContext } from '../../src/features/day-context.js';
+import { BURST_WINDOW_MS, DayContextBuilder, LEVEL_WINDOW, REFERENCE_WINDOW, TIME_BIN_MINUTES, type DayContext, type SymbolContext } from '../../src/features/day-context.js';
 import { MAD_TO_SIGMA, Reservoir, median, medianAbsoluteDeviation } from '../../src/features/robust-stats.js';
 import {
   FEATURE_COUNT,
@@ -259,6 +259,8 @@ function symbol(overrides: Partial<SymbolContext> = {}): SymbolContext {
     medianQuantity: 1000,
     logQuantityScale: 0.8,
     jumpScale: 0.004,
+    levelScale: 0.02,
+    openingPrice: 50,
     medianNotional: 50_000,
     logNotionalScale: 1,
     gapCenter: Math.log1p(30),
@@ -278,7 +280,7 @@ function context(sym: SymbolContext = symbol()): DayContext {
 }
 
 function trade(overrides: Partial<FeatureInput> = {}): FeatureInput {
-  return { symbol: 'ACME', timestampMs: at('2026-03-02T10:05:00Z'), price: 50, quantity: 1000, refPrice: 50, gapMs: 30_000, recentTrades: 2, ...overrides };
+  return { symbol: 'ACME', timestampMs: at('2026-03-02T10:05:00Z'), price: 50, quantity: 1000, refPrice: 50, levelPrice: null, gapMs: 30_000, recentTrades: 2, ...overrides };
 }
 
 function features(t: FeatureInput, ctx: DayContext = context()): number[] {
@@ -288,15 +290,19 @@ function features(t: FeatureInput, ctx: DayContext = context()): number[] {
 }
 
 describe('rawFeatures', () => {
-  it('gives price_deviation = ln(10) / logPriceScale for a price 10x the symbol median', () => {
-    const [priceDeviation] = features(trade({ price: 500 }));
+  it("gives price_deviation = ln(price / rolling level) / levelScale, not against the day's median", () => {
+    // The level (median of the previous trades) is 60; the day's median 50 plays no part.
+    const ctx = context(symbol({ levelScale: 0.05 }));
 
-    expect(priceDeviation).toBeCloseTo(Math.log(10) / 0.02, 9);
+    expect(features(trade({ price: 600, levelPrice: 60 }), ctx)[0]).toBeCloseTo(Math.log(10) / 0.05, 9);
+    expect(features(trade({ price: 60, levelPrice: 60 }), ctx)[0]).toBe(0);
+    expect(features(trade({ price: 6, levelPrice: 60 }), ctx)[0]).toBeCloseTo(-Math.log(10) / 0.05, 9);
   });
 
-  it('gives a negative price_deviation for a price below the median, and 0 at it', () => {
-    expect(features(trade({ price: 5 }))[0]).toBeCloseTo(-Math.log(10) / 0.02, 9);
-    expect(features(trade({ price: 50 }))[0]).toBe(0);
+  it("compares a symbol's first trade (no level yet) with its opening median", () => {
+    const ctx = context(symbol({ levelScale: 0.05, openingPrice: 40 }));
+
+    expect(features(trade({ price: 400, levelPrice: null }), ctx)[0]).toBeCloseTo(Math.log(10) / 0.05, 9);
   });
 
   it('gives price_jump = ln(price / reference) / jumpScale, and 0 without a reference', () => {
@@ -365,13 +371,19 @@ describe('compressFeature', () => {
 
 describe('describeFeature', () => {
   it.each<[number, string]>([
-    [500, "price 500 is 10x the symbol's median 50"],
-    [100, "price 100 is 2.0x the symbol's median 50"],
-    [5, "price 5 is 1/10x of the symbol's median 50"],
-    [55, "price 55 is 10% above the symbol's median 50"],
-    [45, "price 45 is 10% below the symbol's median 50"],
+    [500, "price 500 is 10x the symbol's recent median 50"],
+    [100, "price 100 is 2.0x the symbol's recent median 50"],
+    [5, "price 5 is 1/10x of the symbol's recent median 50"],
+    [55, "price 55 is 10% above the symbol's recent median 50"],
+    [45, "price 45 is 10% below the symbol's recent median 50"],
   ])('price_deviation of a trade at %d: "%s"', (price, sentence) => {
-    expect(describeFeature('price_deviation', trade({ price }), context())).toBe(sentence);
+    expect(describeFeature('price_deviation', trade({ price, levelPrice: 50 }), context())).toBe(sentence);
+  });
+
+  it("compares the symbol's first trade with its opening median (of its first trades)", () => {
+    const ctx = context(symbol({ openingPrice: 40 }));
+
+    expect(describeFeature('price_deviation', trade({ price: 400, levelPrice: null }), ctx)).toBe("price 400 is 10x the symbol's opening median 40");
   });
 
   it.each<[number, string]>([
@@ -406,9 +418,9 @@ describe('describeFeature', () => {
   });
 
   it('rounds prices to six significant digits', () => {
-    const sentence = describeFeature('price_deviation', trade({ price: 123.456789 }), context(symbol({ medianPrice: 12.3456789 })));
+    const sentence = describeFeature('price_deviation', trade({ price: 123.456789, levelPrice: 12.3456789 }), context());
 
-    expect(sentence).toBe("price 123.457 is 10x the symbol's median 12.3457");
+    expect(sentence).toBe("price 123.457 is 10x the symbol's recent median 12.3457");
   });
 });
 
@@ -536,5 +548,49 @@ describe('describeFeature: notional and activity features', () => {
 
     expect(describeFeature('account_rarity', trade({ account: 'RARE' }), ctx)).toBe("account RARE made 2 trades that day (a typical trade's account made 400)");
     expect(describeFeature('venue_rarity', trade({ venue: 'XPAR' }), ctx)).toBe("venue XPAR carried 1.0% of the symbol's trades that day");
+  });
+});
+
+describe('DayContextBuilder.observe: the rolling level', () => {
+  it(`is the median of the symbol's previous ${LEVEL_WINDOW} prices (fewer early on), null for its first`, () => {
+    const builder = new DayContextBuilder();
+    const t = at('2026-03-02T10:00:00Z');
+    const levels = Array.from({ length: 40 }, (_, i) => builder.observe('A', t + i, 100 + i, 1).levelPrice);
+
+    expect(levels[0]).toBeNull();
+    expect(levels[1]).toBe(100);
+    expect(levels[2]).toBe(100.5);
+    // Trades 0..30 seen: the median of 100..130 is 115; at trade 39, the previous 31 are 108..138.
+    expect(levels[31]).toBe(115);
+    expect(levels[39]).toBe(123);
+  });
+
+  it('follows a price that drifts, and is not moved by a few wild prints', () => {
+    const builder = new DayContextBuilder();
+    const t = at('2026-03-02T10:00:00Z');
+    for (let i = 0; i < 200; i++) builder.observe('A', t + i, 100 * 1.001 ** i, 1);
+    for (let i = 0; i < 5; i++) builder.observe('A', t + 200 + i, 10_000, 1);
+
+    const level = builder.observe('A', t + 300, 122, 1).levelPrice!;
+
+    // The price drifted to ~122 (+22%); the level is close to where it drifted, not the day's median.
+    expect(level).toBeGreaterThan(119);
+    expect(level).toBeLessThan(122.5);
+  });
+
+  it("keeps the symbol's opening median (of its first trades), and shrinks thin symbols' scales towards the pooled one", () => {
+    const builder = new DayContextBuilder();
+    const t = at('2026-03-02T10:00:00Z');
+    // A busy symbol with 1% moves, and a thin one with 3 identical trades (its own scale would hit the floor).
+    for (let i = 0; i < 3000; i++) builder.observe('BUSY', t + i * 1000, 100 * (1 + 0.01 * Math.sin(i * 1.7)), 10 + (i % 5));
+    for (let i = 0; i < 3; i++) builder.observe('THIN', t + i * 1000, 50, 10);
+
+    const { BUSY, THIN } = builder.build().symbols;
+
+    expect(THIN.openingPrice).toBe(50);
+    expect(BUSY.openingPrice).toBeCloseTo(100, 0);
+    // Thin: 3 trades against 30 pseudo-trades of the pooled scale: most of the way to it.
+    expect(THIN.levelScale).toBeGreaterThan(0.5 * BUSY.levelScale);
+    expect(BUSY.levelScale).toBeGreaterThan(0.001);
   });
 });

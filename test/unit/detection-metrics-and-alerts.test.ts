@@ -211,6 +211,8 @@ function summary(overrides: Partial<RunSummary> = {}): RunSummary {
     byReason: { MODEL: 18, MISSING_FIELD: 7, NON_POSITIVE_VALUE: 5 },
     topAnomalies: [ANOMALY],
     qualityExamples: [],
+    drift: { threshold: 0.25, rows: 149_990, features: [], warnings: [] },
+    feedback: { files: [], falsePositivesSuppressed: 0, confirmed: 0, errors: [] },
     result: 's3://trades-prod/results/date=2026-03-02/trades-2026-03-02.parquet',
     summaryUri: 's3://trades-prod/runs/trades-2026-03-02-0123456789abcdef/summary.json',
     startedAt: '2026-03-02T18:00:00.000Z',

@@ -2,6 +2,8 @@ import { createReadStream } from 'node:fs';
 import { access } from 'node:fs/promises';
 import { createS3Client } from '../../adapters/aws-clients.js';
 import { S3ObjectStore } from '../../adapters/s3-object-store.js';
+import { FeedbackFileError, FeedbackIndex, mergeFeedback, parseFeedback, type FeedbackEntry } from '../../feedback/feedback-file.js';
+import { feedbackExclusion } from '../../feedback/feedback-exclusion.js';
 import type { AnomalyModel } from '../../model/anomaly-model.js';
 import { saveModelToDir, saveModelToStore } from '../../model/model-store.js';
 import { trainFromSources } from '../../model/train-model.js';
@@ -16,6 +18,30 @@ export interface TrainArgs {
   sampleSize?: number;
   seed?: number;
   contamination?: number;
+  /** With --out s3://BUCKET/models: also make the new version the current model. */
+  promote?: boolean;
+  /** Analysts' feedback files: the trades they confirmed as anomalies are left out of training. */
+  feedback?: string[];
+}
+
+/**
+ * Reads --feedback files. Unlike a run (where a bad file is reported and the run goes on), training
+ * stops on a bad file: a model trained without some of the analysts' exclusions would be saved and
+ * used with no one noticing.
+ */
+async function loadFeedbackOption(files: readonly string[]): Promise<FeedbackIndex | undefined> {
+  if (files.length === 0) return undefined;
+  const lists: FeedbackEntry[][] = [];
+  for (const file of files) {
+    await ensureReadable(file);
+    try {
+      lists.push(await parseFeedback(createReadStream(file), file));
+    } catch (e: unknown) {
+      if (e instanceof FeedbackFileError) throw new CliError(e.message, EXIT.USAGE, 'fix the line, or leave the file out');
+      throw e;
+    }
+  }
+  return new FeedbackIndex(mergeFeedback(lists));
 }
 
 export async function ensureReadable(file: string): Promise<void> {
@@ -37,22 +63,37 @@ export async function loadSchemaOption(schema: string | undefined): Promise<Trad
   }
 }
 
-/** Where a model goes: a local folder, or the pipeline's bucket (s3://BUCKET or s3://BUCKET/models). */
-async function saveModel(model: AnomalyModel, out: string): Promise<string> {
+/** The bucket of --out s3://BUCKET or s3://BUCKET/models; undefined for a local folder. */
+function outBucket(out: string): string | undefined {
   const m = /^s3:\/\/([^/]+)\/?(.*)$/.exec(out);
-  if (!m) return saveModelToDir(out, model);
+  if (!m) return undefined;
   const [, bucket, prefix] = m;
   if (prefix.replace(/\/$/, '') !== '' && prefix.replace(/\/$/, '') !== 'models') {
     throw new CliError(`--out ${out}: the pipeline reads models from models/ in its bucket`, EXIT.USAGE, `use s3://${bucket}/models`);
   }
+  return bucket;
+}
+
+/**
+ * Where a model goes: a local folder, or the pipeline's bucket. In the bucket it is a new version that
+ * runs do not use until it is promoted: with --promote here, or later with `models promote`.
+ */
+async function saveModel(model: AnomalyModel, out: string, bucket: string | undefined, promote: boolean): Promise<string> {
+  if (!bucket) return saveModelToDir(out, model);
   const client = createS3Client(process.env.S3_ENDPOINT ? { url: process.env.S3_ENDPOINT } : undefined);
-  const key = await saveModelToStore(new S3ObjectStore(client, bucket), model, true);
-  return `s3://${bucket}/${key} (promoted: models/current.json)`;
+  const key = await saveModelToStore(new S3ObjectStore(client, bucket), model, promote);
+  return `s3://${bucket}/${key}${promote ? ' (promoted: models/current.json)' : ''}`;
 }
 
 export async function trainCommand(args: TrainArgs, out: CliOutput): Promise<AnomalyModel> {
+  // Checked before training, which can take minutes.
+  const bucket = outBucket(args.out);
+  if (args.promote && !bucket) {
+    throw new CliError('--promote applies to a model saved in the pipeline bucket', EXIT.USAGE, 'use --out s3://BUCKET/models --promote, or run --model DIR with a model folder');
+  }
   const schema = await loadSchemaOption(args.schema);
   for (const f of args.files) await ensureReadable(f);
+  const feedback = await loadFeedbackOption(args.feedback ?? []);
   out.progress(`training on ${args.files.length} file(s)...`);
   const started = Date.now();
   const model = await trainFromSources(
@@ -61,13 +102,27 @@ export async function trainCommand(args: TrainArgs, out: CliOutput): Promise<Ano
       forest: { trees: args.trees, sampleSize: args.sampleSize, seed: args.seed },
       contamination: args.contamination,
       schema,
+      ...(feedback ? { exclude: feedbackExclusion(feedback) } : {}),
     },
   );
-  const where = await saveModel(model, args.out);
+  const promote = Boolean(bucket && args.promote);
+  const where = await saveModel(model, args.out, bucket, promote);
   out.endProgress();
   out.say(`model ${model.version}: ${model.params.trees} trees, ${model.forest.sampleSize} samples each, trained on ${model.training.rows} trades from ${args.files.length} file(s) in ${((Date.now() - started) / 1000).toFixed(1)} s`);
   out.say(`threshold ${model.threshold.toFixed(3)} (flags ${(model.contamination * 100).toFixed(2)}% of training rows); saved to ${where}`);
-  out.result({ version: model.version, threshold: model.threshold, contamination: model.contamination, params: model.params, training: model.training, savedTo: where });
+  if (feedback) out.say(`left out ${model.training.excludedByFeedback ?? 0} trade(s) the feedback confirms as anomalies (${feedback.size} feedback line(s))`);
+  const promoteWith = bucket && !promote ? `trade-anomaly models promote ${model.version} --bucket ${bucket}` : undefined;
+  if (promoteWith) out.say(`not promoted: runs keep using the current model until you run\n  ${promoteWith}`);
+  out.result({
+    version: model.version,
+    threshold: model.threshold,
+    contamination: model.contamination,
+    params: model.params,
+    training: model.training,
+    savedTo: where,
+    ...(bucket ? { promoted: promote } : {}),
+    ...(promoteWith ? { promoteWith } : {}),
+  });
   return model;
 }
 

@@ -54,7 +54,7 @@ describe.each(STAGES)('monitoring of %s', (stage) => {
   it('alarms on failed or timed-out runs, dead letters, and errors and throttles of every function', () => {
     const s = get(stage);
     const { ids, config } = s;
-    const functions = [ids.ingest, ids.score, ids.aggregate, ids.runFailed, ...(ids.arrivalCheck ? [ids.arrivalCheck] : [])];
+    const functions = [ids.ingest, ids.score, ids.aggregate, ids.runFailed, ids.train, ...(ids.arrivalCheck ? [ids.arrivalCheck] : [])];
     const expected = [
       'FILL(failed, 0) + FILL(timedOut, 0)',
       `AWS/SQS/ApproximateNumberOfMessagesVisible@QueueName=GETATT(${ids.deadLetterQueue}.QueueName)`,
@@ -67,6 +67,7 @@ describe.each(STAGES)('monitoring of %s', (stage) => {
     expect(threshold('FILL(failed, 0) + FILL(timedOut, 0)')).toBe(config.alarms.failedExecutions);
     expect(threshold(`AWS/Lambda/Errors@FunctionName=REF(${ids.score})`)).toBe(config.alarms.lambdaErrors);
     expect(threshold(`AWS/Lambda/Throttles@FunctionName=REF(${ids.ingest})`)).toBe(config.alarms.lambdaThrottles);
+    expect(threshold(`AWS/Lambda/Errors@FunctionName=REF(${ids.train})`)).toBe(config.alarms.lambdaErrors);
     expect(threshold(`AWS/SQS/ApproximateNumberOfMessagesVisible@QueueName=GETATT(${ids.deadLetterQueue}.QueueName)`)).toBe(
       config.alarms.deadLetterMessages,
     );

@@ -7,6 +7,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { EXECUTION_TIMEOUT } from '../../../lib/constructs/pipeline.js';
 import {
   STAGES,
+  actionMatches,
   allStates,
   bucketObjects,
   definitionOf,
@@ -124,7 +125,7 @@ describe.each(STAGES)('stack for %s', (stage) => {
       );
     });
 
-    it('invokes ingest on every ObjectCreated event under incoming/', () => {
+    it('invokes ingest on every ObjectCreated event under incoming/, and train on every one under training/', () => {
       const { template, ids } = get(stage);
       template.hasResourceProperties('Custom::S3BucketNotifications', {
         BucketName: { Ref: ids.bucket },
@@ -135,15 +136,22 @@ describe.each(STAGES)('stack for %s', (stage) => {
               Filter: { Key: { FilterRules: [{ Name: 'prefix', Value: 'incoming/' }] } },
               LambdaFunctionArn: { 'Fn::GetAtt': [ids.ingest, 'Arn'] },
             },
+            {
+              Events: ['s3:ObjectCreated:*'],
+              Filter: { Key: { FilterRules: [{ Name: 'prefix', Value: 'training/' }] } },
+              LambdaFunctionArn: { 'Fn::GetAtt': [ids.train, 'Arn'] },
+            },
           ],
         },
       });
-      template.hasResourceProperties('AWS::Lambda::Permission', {
-        Action: 'lambda:InvokeFunction',
-        FunctionName: { 'Fn::GetAtt': [ids.ingest, 'Arn'] },
-        Principal: 's3.amazonaws.com',
-        SourceArn: { 'Fn::GetAtt': [ids.bucket, 'Arn'] },
-      });
+      for (const fn of [ids.ingest, ids.train]) {
+        template.hasResourceProperties('AWS::Lambda::Permission', {
+          Action: 'lambda:InvokeFunction',
+          FunctionName: { 'Fn::GetAtt': [fn, 'Arn'] },
+          Principal: 's3.amazonaws.com',
+          SourceArn: { 'Fn::GetAtt': [ids.bucket, 'Arn'] },
+        });
+      }
     });
   });
 
@@ -154,10 +162,11 @@ describe.each(STAGES)('stack for %s', (stage) => {
         ['score', s.ids.score],
         ['aggregate', s.ids.aggregate],
         ['runFailed', s.ids.runFailed],
+        ['train', s.ids.train],
         ...(s.ids.arrivalCheck ? [['arrivalCheck', s.ids.arrivalCheck]] : []),
       ] as Array<[string, string]>;
 
-    it(`are ${stage === 'dev' ? 'four' : 'five (with the arrival check)'} functions on Node.js 22, ARM64, traced; the pipeline's sized from config`, () => {
+    it(`are ${stage === 'dev' ? 'five' : 'six (with the arrival check)'} functions on Node.js 22, ARM64, traced; the pipeline's and train's sized from config`, () => {
       const s = get(stage);
       const functions = s.template.findResources('AWS::Lambda::Function', {
         Properties: { Environment: { Variables: { STAGE: stage } } },
@@ -172,7 +181,7 @@ describe.each(STAGES)('stack for %s', (stage) => {
           Environment: { Variables: { NODE_OPTIONS: '--enable-source-maps', STAGE: stage } },
         });
       }
-      for (const name of ['ingest', 'score', 'aggregate'] as const) {
+      for (const name of ['ingest', 'score', 'aggregate', 'train'] as const) {
         expect(functions[s.ids[name]]?.Properties).toMatchObject({
           MemorySize: s.config.functions[name].memoryMb,
           Timeout: s.config.functions[name].timeoutSeconds,
@@ -223,8 +232,21 @@ describe.each(STAGES)('stack for %s', (stage) => {
         TOPIC_ARN: { Ref: ids.topic },
         SEVERITY_HIGH_SCORE: String(config.severity.highScore),
         SEVERITY_HIGH_BAD_ROW_SHARE: String(config.severity.highBadRowShare),
+        DRIFT_THRESHOLD: String(config.driftThreshold),
       });
       expect(env(ids.runFailed)).toEqual({ NODE_OPTIONS: '--enable-source-maps', STAGE: stage, TOPIC_ARN: { Ref: ids.topic } });
+      // Train tells the ops topic (whoever runs the stage promotes models), not the alert topic.
+      expect(env(ids.train)).toEqual({ NODE_OPTIONS: '--enable-source-maps', STAGE: stage, OPS_TOPIC_ARN: { Ref: ids.opsTopic } });
+    });
+
+    it("sends train's asynchronous invocations that fail after one retry to the same dead-letter queue", () => {
+      const { template, ids } = get(stage);
+      template.hasResourceProperties('AWS::Lambda::EventInvokeConfig', {
+        FunctionName: { Ref: ids.train },
+        MaximumRetryAttempts: 1,
+        DestinationConfig: { OnFailure: { Destination: { 'Fn::GetAtt': [ids.deadLetterQueue, 'Arn'] } } },
+      });
+      expect(resourcesAllowed(statementsOf(template, ids.trainRole), 'sqs:SendMessage')).toEqual([`GETATT(${ids.deadLetterQueue}.Arn)`]);
     });
 
     it("sends ingest's asynchronous invocations that fail after two retries to an encrypted, TLS-only dead-letter queue", () => {
@@ -421,11 +443,14 @@ describe.each(STAGES)('stack for %s', (stage) => {
       expect(resourcesAllowed(st, 'states:StartExecution')).toEqual([]);
     });
 
-    it('lets aggregate read runs/ and models/, write results/, reports/ and the run summary under runs/, and alert', () => {
+    it("lets aggregate read runs/, models/ and the analysts' feedback/, write results/, reports/ and the run summary under runs/, and alert", () => {
       const s = get(stage);
       const st = statementsOf(s.template, s.ids.aggregateRole);
-      expect(objectsAllowed(st, 's3:GetObject')).toEqual(['models/', 'runs/'].map((p) => bucketObjects(s, p)));
+      expect(objectsAllowed(st, 's3:GetObject')).toEqual(['feedback/', 'models/', 'runs/'].map((p) => bucketObjects(s, p)));
+      // One unconditional ListBucket: it lists feedback/, and keeps a missing key a 404 (a prefix
+      // condition would make it a 403; a second, conditioned statement beside it would add nothing).
       expect(resourcesAllowed(st, 's3:ListBucket')).toEqual([`GETATT(${s.ids.bucket}.Arn)`]);
+      expect(st.filter((x) => [x.Action].flat().includes('s3:ListBucket')).map((x) => x.Condition)).toEqual([undefined]);
       expect(objectsAllowed(st, 's3:PutObject')).toEqual(['reports/*', 'results/*', 'runs/*/summary.json'].map((p) => `GETATT(${s.ids.bucket}.Arn)/${p}`));
       publishes(s, s.ids.aggregateRole);
     });
@@ -440,9 +465,32 @@ describe.each(STAGES)('stack for %s', (stage) => {
       expect(resourcesAllowed(st, 's3:GetObject')).toEqual([]);
     });
 
+    it("lets train read training/ and write only a version's model.json and metadata.json: it cannot promote", () => {
+      const s = get(stage);
+      const st = statementsOf(s.template, s.ids.trainRole);
+      expect(objectsAllowed(st, 's3:GetObject')).toEqual([bucketObjects(s, 'training/')]);
+      expect(objectsAllowed(st, 's3:PutObject')).toEqual(['models/*/metadata.json', 'models/*/model.json'].map((p) => `GETATT(${s.ids.bucket}.Arn)/${p}`));
+      for (const key of ['models/20261201T063000Z-1a2b3c4d5e/model.json', 'models/20261201T063000Z-1a2b3c4d5e/metadata.json']) {
+        expect(objectsAllowed(st, 's3:PutObject').some((arn) => actionMatches(arn.slice(arn.indexOf('/') + 1), key)), key).toBe(true);
+      }
+      // Neither the pointer nor the history matches what it may write.
+      for (const key of ['models/current.json', 'models/history/20261201T063000.000Z-v1.json', 'training/day.csv', 'incoming/day.csv']) {
+        // IAM's * in an object ARN matches any characters, '/' included, as actionMatches does.
+        const writable = objectsAllowed(st, 's3:PutObject').some((arn) => actionMatches(arn.slice(arn.indexOf('/') + 1), key));
+        expect(writable, key).toBe(false);
+      }
+      expect(resourcesAllowed(st, 's3:ListBucket')).toEqual([]);
+      expect(resourcesAllowed(st, 's3:DeleteObject')).toEqual([]);
+      expect(resourcesAllowed(st, 'states:StartExecution')).toEqual([]);
+      // It tells the ops topic, through the stage key's two publisher actions.
+      expect(resourcesAllowed(st, 'sns:Publish')).toEqual([`REF(${s.ids.opsTopic})`]);
+      expect(resourcesAllowed(st, 'kms:GenerateDataKey')).toEqual([`GETATT(${s.ids.key}.Arn)`]);
+      expect(resourcesAllowed(st, 'kms:Decrypt')).toEqual([`GETATT(${s.ids.key}.Arn)`]);
+    });
+
     it('grants only named actions on the data: no s3:*, s3:Get*, s3:List* or s3:Delete*', () => {
       const s = get(stage);
-      const roles = [s.ids.ingestRole, s.ids.scoreRole, s.ids.aggregateRole, s.ids.runFailedRole, s.ids.arrivalCheckRole].filter(
+      const roles = [s.ids.ingestRole, s.ids.scoreRole, s.ids.aggregateRole, s.ids.runFailedRole, s.ids.trainRole, s.ids.arrivalCheckRole].filter(
         (r): r is string => r !== undefined,
       );
       for (const role of roles) {
@@ -455,7 +503,7 @@ describe.each(STAGES)('stack for %s', (stage) => {
 
     it('never lets a function change or delete an input file', () => {
       const s = get(stage);
-      for (const role of [s.ids.ingestRole, s.ids.scoreRole, s.ids.aggregateRole, s.ids.runFailedRole]) {
+      for (const role of [s.ids.ingestRole, s.ids.scoreRole, s.ids.aggregateRole, s.ids.runFailedRole, s.ids.trainRole]) {
         const st = statementsOf(s.template, role);
         for (const action of ['s3:PutObject', 's3:DeleteObject', 's3:DeleteObjectVersion']) {
           const resources = objectsAllowed(st, action);

@@ -46,7 +46,7 @@ describe('stage config', () => {
     expect(attempt).toThrow(message);
   });
 
-  it('passes the stage schema to ingest as TRADE_SCHEMA and its anomaly threshold as ANOMALY_THRESHOLD', () => {
+  it('passes the stage schema to ingest and train as TRADE_SCHEMA and its anomaly threshold to ingest as ANOMALY_THRESHOLD', () => {
     // Bundling is skipped for this synth: only the environment is under test.
     const app = new App({ context: { ...cdkJson.context, stage: 'dev', 'aws:cdk:bundling-stacks': [] } });
     const config = loadStageConfig(
@@ -57,14 +57,46 @@ describe('stage config', () => {
       'dev',
     );
     const stack = new TradeAnomalyStack(app, 'SchemaStack', { config });
-    const ingestId = stack.getLogicalId(stack.pipeline.ingest.function.node.defaultChild as CfnElement);
-    const env = Template.fromStack(stack).findResources('AWS::Lambda::Function')[ingestId].Properties.Environment.Variables as Record<string, string>;
+    const functions = Template.fromStack(stack).findResources('AWS::Lambda::Function');
+    const envOf = (fn: { node: { defaultChild?: unknown } }) =>
+      functions[stack.getLogicalId(fn.node.defaultChild as CfnElement)].Properties.Environment.Variables as Record<string, string>;
+    const env = envOf(stack.pipeline.ingest.function);
     expect(JSON.parse(env.TRADE_SCHEMA)).toEqual(JSON.parse(config.schemaJson!));
     expect(env.ANOMALY_THRESHOLD).toBe('0.62');
+    // Training files are read as the stage's daily files are; the threshold is the run's business, not training's.
+    const train = envOf(stack.training.train.function);
+    expect(JSON.parse(train.TRADE_SCHEMA)).toEqual(JSON.parse(config.schemaJson!));
+    expect(train.ANOMALY_THRESHOLD).toBeUndefined();
   });
 
   it.each([0, 1, 1.5, '0.6'])('refuses the anomaly threshold %j (a score strictly between 0 and 1)', (value) => {
     expect(() => loadStageConfig(withDev((dev) => (dev.anomalyThreshold = value)), 'dev')).toThrow(/anomalyThreshold/);
+  });
+
+  it('warns of drift at PSI 0.25 unless the stage sets its own driftThreshold, passed to aggregate as DRIFT_THRESHOLD', () => {
+    expect(loadStageConfig(stages, 'dev').driftThreshold).toBe(0.25);
+    const config = loadStageConfig(withDev((dev) => (dev.driftThreshold = 0.4)), 'dev');
+    expect(config.driftThreshold).toBe(0.4);
+
+    // Bundling is skipped for this synth: only the environment is under test.
+    const app = new App({ context: { ...cdkJson.context, stage: 'dev', 'aws:cdk:bundling-stacks': [] } });
+    const stack = new TradeAnomalyStack(app, 'DriftStack', { config });
+    const functions = Template.fromStack(stack).findResources('AWS::Lambda::Function');
+    const envOf = (fn: { node: { defaultChild?: unknown } }) =>
+      functions[stack.getLogicalId(fn.node.defaultChild as CfnElement)].Properties.Environment.Variables as Record<string, string>;
+    expect(envOf(stack.pipeline.aggregate.function).DRIFT_THRESHOLD).toBe('0.4');
+    // Only aggregate judges drift.
+    expect(envOf(stack.pipeline.score.function).DRIFT_THRESHOLD).toBeUndefined();
+  });
+
+  it.each([0, -0.1, 10.5, '0.3', null])('refuses the drift threshold %j (a PSI greater than 0 and at most 10)', (value) => {
+    const attempt = () => loadStageConfig(withDev((dev) => (dev.driftThreshold = value)), 'dev');
+    expect(attempt).toThrow(StageConfigError);
+    expect(attempt).toThrow(/driftThreshold must be a PSI greater than 0 and at most 10/);
+  });
+
+  it('accepts a drift threshold of exactly 10', () => {
+    expect(loadStageConfig(withDev((dev) => (dev.driftThreshold = 10)), 'dev').driftThreshold).toBe(10);
   });
 
   it('loads every stage in cdk.json; what differs in prod is retained, versioned data, alarms on and a daily-file check', () => {
@@ -161,6 +193,21 @@ describe('stage config', () => {
       stages: withDev((dev) => (dev.dailyFile = { expectedBy: '07:00', timeZone: 'UTC', days: ['MON'], lookbackHours: 36 })),
       expected: /dailyFile\.lookbackHours must be between 1 and 24, got 36/,
     },
+    {
+      problem: 'a train function over Lambda\'s memory limit',
+      stages: withDev((dev) => ((dev.functions as Record<string, unknown>).train = { memoryMb: 20_000, timeoutSeconds: 900 })),
+      expected: /functions\.train\.memoryMb must be between 128 and 10240, got 20000/,
+    },
+    {
+      problem: 'a train sizing without its timeout',
+      stages: withDev((dev) => ((dev.functions as Record<string, unknown>).train = { memoryMb: 3008 })),
+      expected: /functions\.train\.timeoutSeconds is missing/,
+    },
+    {
+      problem: 'a function the stack does not have',
+      stages: withDev((dev) => ((dev.functions as Record<string, unknown>).trainer = { memoryMb: 3008, timeoutSeconds: 900 })),
+      expected: /functions\.trainer is not a known field \(allowed: ingest, score, aggregate, train\)/,
+    },
   ])('rejects $problem with a message naming stage and field', ({ stages: bad, expected }) => {
     expect(() => loadStageConfig(bad, 'dev')).toThrow(StageConfigError);
     expect(() => loadStageConfig(bad, 'dev')).toThrow(expected);
@@ -183,6 +230,12 @@ describe('stage config', () => {
       'alertEmails[0] "nope" is not an email address',
       'versioned is missing',
     ]);
+  });
+
+  it('sizes the train function 3008 MB / 15 min unless the stage says otherwise', () => {
+    expect(loadStageConfig(stages, 'dev').functions.train).toEqual({ memoryMb: 3008, timeoutSeconds: 900 });
+    const sized = withDev((dev) => ((dev.functions as Record<string, unknown>).train = { memoryMb: 10_240, timeoutSeconds: 600 }));
+    expect(loadStageConfig(sized, 'dev').functions.train).toEqual({ memoryMb: 10_240, timeoutSeconds: 600 });
   });
 
   it('names the known stages when the stage is unknown', () => {
