@@ -51,6 +51,7 @@ export function encodeRawChunk(rows: RawChunkRow[], present: readonly CanonicalF
   columns.csv_issue = utf8Column(rows.map((r) => r.csvIssue ?? null));
   columns.ref_price = vectorFromArray(rows.map((r) => r.refPrice), new Float64());
   columns.level_price = vectorFromArray(rows.map((r) => r.levelPrice), new Float64());
+  columns.level_span_ms = vectorFromArray(rows.map((r) => r.levelSpanMs), new Float64());
   columns.gap_ms = vectorFromArray(rows.map((r) => r.gapMs), new Float64());
   columns.recent_trades = makeVector(Int32Array.from(rows, (r) => r.recentTrades));
   return tableToIPC(new Table(columns), 'stream');
@@ -64,6 +65,7 @@ export function decodeRawChunk(bytes: Uint8Array, present: readonly CanonicalFie
   const csvIssue = table.getChild('csv_issue')!;
   const refPrice = table.getChild('ref_price')!;
   const levelPrice = table.getChild('level_price')!;
+  const levelSpanMs = table.getChild('level_span_ms')!;
   const gapMs = table.getChild('gap_ms')!;
   const recentTrades = table.getChild('recent_trades')!;
   const rows: RawChunkRow[] = new Array(table.numRows);
@@ -80,6 +82,7 @@ export function decodeRawChunk(bytes: Uint8Array, present: readonly CanonicalFie
       extras: extraColumns.map((c) => c.get(i) as string | null),
       refPrice: refPrice.get(i) as number | null,
       levelPrice: levelPrice.get(i) as number | null,
+      levelSpanMs: levelSpanMs.get(i) as number | null,
       gapMs: gapMs.get(i) as number | null,
       recentTrades: recentTrades.get(i) as number,
     };

@@ -59,7 +59,7 @@ export const DEFAULT_TUNE_GRID = {
   trees: [50, 100, 200],
   sampleSizes: [128, 256, 512],
   contaminations: [0.00005, DEFAULT_CONTAMINATION, 0.0005, 0.001],
-  thresholdZs: [4, DEFAULT_THRESHOLD_Z, 6],
+  thresholdZs: [4, DEFAULT_THRESHOLD_Z, 5, 6],
 } as const;
 
 export function defaultTuneConfig(): TuneConfig {

@@ -35,8 +35,30 @@ export function windowConcentration(
     topK: ks
       .filter((k) => k <= scored.length)
       .map((k) => {
-        const hits = order.slice(0, k).filter((i) => inside[i]).length;
+        const hits = topKHits(order, scores, inside, k);
         return { k, inWindow: hits, share: hits / k, lift: hits / k / baseRate };
       }),
   };
+}
+
+/**
+ * Rows inside the window among the k highest scores. Rows tied with the k-th score share its
+ * remaining places by expectation, so the figure does not depend on the rows' order.
+ */
+function topKHits(order: readonly number[], scores: readonly number[], inside: readonly boolean[], k: number): number {
+  const cut = scores[order[k - 1]];
+  let hits = 0;
+  let above = 0;
+  let tied = 0;
+  let tiedHits = 0;
+  for (const i of order) {
+    if (scores[i] > cut) {
+      above++;
+      if (inside[i]) hits++;
+    } else if (scores[i] === cut) {
+      tied++;
+      if (inside[i]) tiedHits++;
+    } else break;
+  }
+  return hits + (tiedHits * (k - above)) / tied;
 }

@@ -17,6 +17,49 @@ export function medianAbsoluteDeviation(values: Float64Array | number[], center:
   return median(dev);
 }
 
+/** A Reservoir of pairs: both values of a pair are kept or dropped together. */
+export class PairReservoir {
+  private a: Float64Array;
+  private b: Float64Array;
+  private seen = 0;
+
+  constructor(
+    private readonly capacity: number,
+    private readonly random: SeededRandom,
+  ) {
+    this.a = new Float64Array(Math.min(capacity, 64));
+    this.b = new Float64Array(Math.min(capacity, 64));
+  }
+
+  add(x: number, y: number): void {
+    let slot = this.seen;
+    if (this.seen < this.capacity) {
+      if (this.seen === this.a.length) {
+        const size = Math.min(this.capacity, this.a.length * 2);
+        const a = new Float64Array(size);
+        const b = new Float64Array(size);
+        a.set(this.a);
+        b.set(this.b);
+        this.a = a;
+        this.b = b;
+      }
+    } else {
+      slot = this.random.nextInt(this.seen + 1);
+    }
+    if (slot < this.capacity) {
+      this.a[slot] = x;
+      this.b[slot] = y;
+    }
+    this.seen++;
+  }
+
+  /** The sampled pairs as two views (do not keep them across add()). */
+  sample(): [Float64Array, Float64Array] {
+    const n = Math.min(this.seen, this.capacity);
+    return [this.a.subarray(0, n), this.b.subarray(0, n)];
+  }
+}
+
 /**
  * A uniform sample of at most `capacity` values from a stream (Vitter's algorithm R), so per-symbol
  * medians stay bounded in memory on a 10-million-row file. Exact while the stream is shorter than the

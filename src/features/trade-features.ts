@@ -1,4 +1,4 @@
-import type { DayContext, SymbolContext } from './day-context.js';
+import { levelTimeFactor, type DayContext, type SymbolContext } from './day-context.js';
 
 /**
  * The trade features. Each compares a trade with its own symbol's behaviour THAT DAY (from the
@@ -7,7 +7,7 @@ import type { DayContext, SymbolContext } from './day-context.js';
  *
  * | feature | definition |
  * | --- | --- |
- * | price_deviation | ln(price / symbol's rolling level) / robust sigma of that ratio over the symbol's day; the level is the median of its previous 31 prices (for its first trade, of its first 31), so a price that drifts during the day is not an outlier late in the session |
+ * | price_deviation | ln(price / symbol's rolling level) / (robust sigma of that ratio over the symbol's day x a time factor); the level is the median of its previous 31 prices (for its first trade, of its first 31), so a price that drifts during the day is not an outlier late in the session; the time factor sqrt((span + typical span) / (2 typical span)) lets a price lie further from a level that covers a quiet hour |
  * | price_jump | ln(price / median of the symbol's previous 5 prices) / symbol's robust sigma of such moves |
  * | quantity_deviation | ln(quantity / symbol's median quantity) / symbol's robust sigma of ln(quantity) |
  * | notional_deviation | ln(price x quantity / symbol's median notional) / its robust sigma |
@@ -56,8 +56,10 @@ export interface FeatureInput {
   quantity: number;
   /** Reference price from the symbol's recent trades (null for its first trade of the day). */
   refPrice: number | null;
-  /** The symbol's rolling level before this trade (null for its first trade: the day's median serves). */
+  /** The symbol's rolling level before this trade (null for its first trade: the opening median serves). */
   levelPrice: number | null;
+  /** The time the level's window covers (null for the first trade). */
+  levelSpanMs: number | null;
   /** Milliseconds since the symbol's previous trade (null for its first). */
   gapMs: number | null;
   /** The symbol's trades in the minute before this one. */
@@ -89,7 +91,7 @@ function venueRarity(venue: string | undefined, sym: SymbolContext): number {
 
 /** The raw features of one trade against its symbol's day, in FEATURE_NAMES order, at `offset`. */
 export function rawFeatures(t: FeatureInput, ctx: DayContext, sym: SymbolContext, out: Float64Array, offset = 0): void {
-  out[offset] = Math.log(t.price / (t.levelPrice ?? sym.openingPrice)) / sym.levelScale;
+  out[offset] = Math.log(t.price / (t.levelPrice ?? sym.openingPrice)) / (sym.levelScale * levelTimeFactor(t.levelSpanMs ?? sym.openingSpanMs, sym.levelSpanMs));
   out[offset + 1] = t.refPrice === null ? 0 : Math.log(t.price / t.refPrice) / sym.jumpScale;
   out[offset + 2] = Math.log(t.quantity / sym.medianQuantity) / sym.logQuantityScale;
   out[offset + 3] = Math.log((t.price * t.quantity) / sym.medianNotional) / sym.logNotionalScale;

@@ -84,6 +84,7 @@ export async function extractTrainingFeatures(sources: TrainingSource[], options
           quantity: t.quantity!,
           refPrice: row.refPrice,
           levelPrice: row.levelPrice,
+          levelSpanMs: row.levelSpanMs,
           gapMs: row.gapMs,
           recentTrades: row.recentTrades,
           ...partiesOf(row.fields),

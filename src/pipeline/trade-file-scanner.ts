@@ -224,6 +224,7 @@ export class TradeFileScanner {
       csvIssue,
       refPrice: null,
       levelPrice: null,
+      levelSpanMs: null,
       gapMs: null,
       recentTrades: 0,
     };
@@ -242,6 +243,7 @@ export class TradeFileScanner {
         const seq = this.context.observe(checked.symbol!, checked.timestampMs!, checked.price!, checked.quantity!, partiesOf(fields));
         row.refPrice = seq.refPrice;
         row.levelPrice = seq.levelPrice;
+        row.levelSpanMs = seq.levelSpanMs;
         row.gapMs = seq.gapMs;
         row.recentTrades = seq.recentTrades;
       }

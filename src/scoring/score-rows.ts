@@ -123,6 +123,7 @@ function modelInput(t: CheckedTrade, row: RawChunkRow, schema: TradeSchema, ctx:
     quantity,
     refPrice: row.refPrice,
     levelPrice: row.levelPrice,
+    levelSpanMs: row.levelSpanMs,
     gapMs: row.gapMs,
     recentTrades: row.recentTrades,
     ...partiesOf(row.fields),

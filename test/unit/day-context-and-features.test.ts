@@ -260,7 +260,9 @@ function symbol(overrides: Partial<SymbolContext> = {}): SymbolContext {
     logQuantityScale: 0.8,
     jumpScale: 0.004,
     levelScale: 0.02,
+    levelSpanMs: 60_000,
     openingPrice: 50,
+    openingSpanMs: 60_000,
     medianNotional: 50_000,
     logNotionalScale: 1,
     gapCenter: Math.log1p(30),
@@ -280,7 +282,7 @@ function context(sym: SymbolContext = symbol()): DayContext {
 }
 
 function trade(overrides: Partial<FeatureInput> = {}): FeatureInput {
-  return { symbol: 'ACME', timestampMs: at('2026-03-02T10:05:00Z'), price: 50, quantity: 1000, refPrice: 50, levelPrice: null, gapMs: 30_000, recentTrades: 2, ...overrides };
+  return { symbol: 'ACME', timestampMs: at('2026-03-02T10:05:00Z'), price: 50, quantity: 1000, refPrice: 50, levelPrice: null, levelSpanMs: null, gapMs: 30_000, recentTrades: 2, ...overrides };
 }
 
 function features(t: FeatureInput, ctx: DayContext = context()): number[] {

@@ -143,7 +143,9 @@ describe('tuning', () => {
 
     const result = await tuneModel(data, { folds: 3, trees: [30, 60], sampleSizes: [64], contaminations: [0.0001, 0.001], thresholdZs: [5] });
 
-    expect(result.trials.length).toBe(featureCandidates(DEFAULT_MODEL_FEATURES).length + 2 + 1);
+    // Stage 2: both forests are new (the default has 100 trees); stage 3: both thresholds are new
+    // (the default thresholdZ is not in the grid given).
+    expect(result.trials.length).toBe(featureCandidates(DEFAULT_MODEL_FEATURES).length + 2 + 2);
     expect(result.trials.map((t) => t.stage)).toContain('threshold');
     expect(result.best.mean.averagePrecision).toBeGreaterThanOrEqual(result.baseline.mean.averagePrecision);
     expect(result.chosen.features.every((f) => (FEATURE_NAMES as readonly string[]).includes(f))).toBe(true);
