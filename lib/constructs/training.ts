@@ -44,11 +44,14 @@ export class Training extends Construct {
         ...(config.schemaJson ? { TRADE_SCHEMA: config.schemaJson } : {}),
       },
     });
-    // No s3:ListBucket and nothing read under models/: the function streams one object and writes two.
-    // (Without ListBucket, a training file deleted before it is read answers 403 rather than 404;
-    // the invocation fails and lands in the dead-letter queue, which is right for that case too.)
+    // Nothing read under models/: the function streams one object, reads the analysts' feedback and
+    // writes two. Listing only under feedback/ (a prefix condition), so a training file deleted before
+    // it is read answers 403 rather than 404; the invocation fails and lands in the dead-letter queue,
+    // which is right for that case too.
+    storage.grantList(this.train.role, 'feedback');
     storage.grantObjectAccess(this.train.role, [
       { prefix: 'training', actions: ['s3:GetObject'], why: 'train streams the dropped file; it never writes or deletes one' },
+      { prefix: 'feedback', actions: ['s3:GetObject'], why: "train reads the analysts' feedback to leave trades they confirmed as anomalies out of training" },
       {
         prefix: 'models',
         keys: '*/model.json',

@@ -64,6 +64,7 @@ export function buildProgram(): Command {
     .option('--sample-size <n>', 'rows sampled per tree', parsePositiveInt('--sample-size'))
     .option('--seed <s>', 'seed of the forest', parsePositiveInt('--seed'))
     .option('--contamination <r>', 'expected share of anomalies: sets the threshold', parseRate('--contamination'))
+    .option('--features <names>', 'comma-separated trade features the model reads (default: price_deviation, price_jump, quantity_deviation, notional_deviation, time_rarity; see docs/model.md)')
     .option('--feedback <files...>', "analysts' feedback files: trades they confirmed as anomalies are left out of training")
     .addOption(json())
     .addHelpText(

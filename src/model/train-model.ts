@@ -1,6 +1,7 @@
 import { selectColumns } from '../features/feature-matrix.js';
 import { FEATURE_COUNT, FEATURE_NAMES, writeFeatures, type FeatureInput } from '../features/trade-features.js';
-import { partiesOf, TradeFileScanner } from '../pipeline/trade-file-scanner.js';
+import { featureInputOf } from '../features/feature-input.js';
+import { TradeFileScanner } from '../pipeline/trade-file-scanner.js';
 import { checkTrade } from '../quality/trade-checks.js';
 import type { TradeSchema } from '../schema/schema-settings.js';
 import { DEFAULT_MODEL_FEATURES, trainAnomalyModel, type AnomalyModel, type TrainOptions } from './anomaly-model.js';
@@ -78,16 +79,7 @@ export async function extractTrainingFeatures(sources: TrainingSource[], options
         }
         kept.add({
           sourceRow: row.sourceRow,
-          symbol: t.symbol!,
-          timestampMs: t.timestampMs!,
-          price: t.price!,
-          quantity: t.quantity!,
-          refPrice: row.refPrice,
-          levelPrice: row.levelPrice,
-          levelSpanMs: row.levelSpanMs,
-          gapMs: row.gapMs,
-          recentTrades: row.recentTrades,
-          ...partiesOf(row.fields),
+          ...featureInputOf(row, { symbol: t.symbol!, timestampMs: t.timestampMs!, price: t.price!, quantity: t.quantity! }),
         });
       }
     }

@@ -2,7 +2,8 @@ import { createGunzip } from 'node:zlib';
 import { Readable } from 'node:stream';
 import { readCsvBatches, type CsvRecord } from '../parse/csv-reader.js';
 import { fieldReaders, type FieldReaders } from '../parse/field-readers.js';
-import { DayContextBuilder, type DayContext, type TradeParties } from '../features/day-context.js';
+import { DayContextBuilder, type DayContext } from '../features/day-context.js';
+import { partiesOf } from '../features/feature-input.js';
 import { tradingDayZone } from '../quality/file-rules.js';
 import { checkTrade } from '../quality/trade-checks.js';
 import { DEFAULT_SCHEMA, policyOf, type TradeSchema } from '../schema/schema-settings.js';
@@ -98,16 +99,6 @@ function lastCompleteChar(bytes: Uint8Array): number {
     return need > back ? i - back : i;
   }
   return i;
-}
-
-/** The account and venue of a row, where the file has them and they are not blank. */
-export function partiesOf(fields: Partial<Record<CanonicalField, string>>): TradeParties {
-  const parties: TradeParties = {};
-  const account = fields.account?.trim();
-  const venue = fields.venue?.trim();
-  if (account) parties.account = account;
-  if (venue) parties.venue = venue;
-  return parties;
 }
 
 export interface ScannerOptions {

@@ -7,7 +7,7 @@ import { scoreWithModel, type AnomalyModel } from '../model/anomaly-model.js';
 import { binCounts, type BinCounts } from '../model/drift.js';
 import type { FeatureMatrix } from '../model/isolation-forest.js';
 import { pathAttributions } from '../model/path-attribution.js';
-import { partiesOf } from '../pipeline/trade-file-scanner.js';
+import { featureInputOf } from '../features/feature-input.js';
 import { fieldReaders } from '../parse/field-readers.js';
 import { applyFileRules, fileRuleContext } from '../quality/file-rules.js';
 import { checkTrade, type CheckedTrade } from '../quality/trade-checks.js';
@@ -116,19 +116,7 @@ function modelInput(t: CheckedTrade, row: RawChunkRow, schema: TradeSchema, ctx:
     }
   }
   if (t.symbol === null || t.timestampMs === null || price === null || quantity === null) return undefined;
-  const input: FeatureInput = {
-    symbol: t.symbol,
-    timestampMs: t.timestampMs,
-    price,
-    quantity,
-    refPrice: row.refPrice,
-    levelPrice: row.levelPrice,
-    levelSpanMs: row.levelSpanMs,
-    gapMs: row.gapMs,
-    recentTrades: row.recentTrades,
-    ...partiesOf(row.fields),
-  };
-  return { input, imputed };
+  return { input: featureInputOf(row, { symbol: t.symbol, timestampMs: t.timestampMs, price, quantity }), imputed };
 }
 
 /**

@@ -145,7 +145,7 @@ export async function ingestObject(obj: CreatedObject, deps: IngestDeps): Promis
 async function requireCurrentModel(store: ObjectStore): Promise<string> {
   const version = await readCurrentModelVersion(store);
   if (!version) {
-    throw new ModelNotFoundError(`no model is promoted in s3://${store.bucket}/models/current.json: train one (trade-anomaly train FILE --out s3://${store.bucket}/models)`);
+    throw new ModelNotFoundError(`no model is promoted in s3://${store.bucket}/models/current.json: train and promote one (trade-anomaly train FILE --out s3://${store.bucket}/models --promote)`);
   }
   return version;
 }

@@ -3,6 +3,8 @@ import { asciiSubject } from '../alerts/run-alerts.js';
 import type { AnomalyModel } from '../model/anomaly-model.js';
 import { metadataKey, saveModelToStore } from '../model/model-store.js';
 import { trainFromSources } from '../model/train-model.js';
+import { feedbackExclusion } from '../feedback/feedback-exclusion.js';
+import { loadFeedbackFromStore } from '../feedback/feedback-store.js';
 import { createdObjects } from '../pipeline/s3-event.js';
 import { EmptyFileError, UnreadableFileError } from '../pipeline/trade-file-scanner.js';
 import type { Alert, AlertSink } from '../ports/alert-sink.js';
@@ -58,8 +60,11 @@ function rejectionReason(e: unknown): string | undefined {
 
 /** The model, or why the file cannot be trained on. */
 async function fit(store: ObjectStore, key: string, source: string, schema: TradeSchema | undefined, now: Date): Promise<AnomalyModel | { rejected: string }> {
+  // Trades the analysts confirmed as anomalies stay out of training (a bad feedback file is left out
+  // whole, as a run leaves it out of its alert).
+  const feedback = await loadFeedbackFromStore(store);
   try {
-    return await trainFromSources([{ name: source, open: () => store.getStream(key) }], { schema, now });
+    return await trainFromSources([{ name: source, open: () => store.getStream(key) }], { schema, now, exclude: feedbackExclusion(feedback.index) });
   } catch (e: unknown) {
     const reason = rejectionReason(e);
     if (reason === undefined) throw e;

@@ -110,4 +110,20 @@ describe('trade-anomaly CLI', () => {
     expect(code).toBe(2);
     expect(stderr.trim()).toBe('trade-anomaly: evaluate needs labels (hint: pass --labels FILE (source_row,anomaly_type) or --label-column NAME)');
   });
+
+  it('trains a model on the features named with --features, and refuses an unknown one', async () => {
+    const day = path.join(tmp.dir, 'features-day.csv');
+    const modelDir = path.join(tmp.dir, 'features-model');
+    await cli(['generate', '--rows', '2000', '--seed', '4', '--out', day]);
+
+    const ok = await cli(['train', day, '--out', modelDir, '--features', 'price_deviation,symbol_burst,venue_rarity']);
+    const bad = await cli(['train', day, '--out', modelDir, '--features', 'price_deviation,moon_phase']);
+
+    expect(ok.code).toBe(0);
+    const model = JSON.parse(await readFile(path.join(modelDir, 'model.json'), 'utf8')) as { features: string[]; extremeFeatures: string[] };
+    expect(model.features).toEqual(['price_deviation', 'symbol_burst', 'venue_rarity']);
+    expect(model.extremeFeatures).toEqual(['price_deviation']);
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toContain('--features: unknown moon_phase');
+  });
 });

@@ -100,6 +100,17 @@ describe('training a model version from a file under training/', () => {
     expect(again).toMatchObject({ status: 'trained', version: trained.version });
   });
 
+  it("leaves out of training the trades analysts confirmed as anomalies in feedback/ files", async () => {
+    const text = new TextDecoder().decode(dayCsv).split('\n');
+    const ids = text.slice(1, 4).map((line) => line.split(',')[0]);
+    await store.put('feedback/2026-11-18.csv', `trade_id,verdict,note\n${ids.map((id) => `${id},confirmed,wrong price`).join('\n')}\n`, 'text/csv');
+    const [outcome] = await trainStep(await drop('training/with-feedback.csv', dayCsv, '2026-12-02T06:30:00.000Z'), deps([]));
+
+    const trained = outcome as Extract<TrainOutcome, { status: 'trained' }>;
+    const model = await loadModelFromStore(store, trained.version);
+    expect(model.training.excludedByFeedback).toBe(3);
+  });
+
   it.each([
     ['a file without the trade columns', 'training/not-trades.csv', 'id,when,what\n1,2,3\n', /header is missing required columns/],
     ['an empty file', 'training/empty.csv', '', /empty/i],

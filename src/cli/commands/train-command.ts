@@ -4,6 +4,7 @@ import { createS3Client } from '../../adapters/aws-clients.js';
 import { S3ObjectStore } from '../../adapters/s3-object-store.js';
 import { FeedbackFileError, FeedbackIndex, mergeFeedback, parseFeedback, type FeedbackEntry } from '../../feedback/feedback-file.js';
 import { feedbackExclusion } from '../../feedback/feedback-exclusion.js';
+import { FEATURE_NAMES, isFeatureName } from '../../features/trade-features.js';
 import type { AnomalyModel } from '../../model/anomaly-model.js';
 import { saveModelToDir, saveModelToStore } from '../../model/model-store.js';
 import { trainFromSources } from '../../model/train-model.js';
@@ -18,6 +19,8 @@ export interface TrainArgs {
   sampleSize?: number;
   seed?: number;
   contamination?: number;
+  /** Comma-separated trade features the model reads (default DEFAULT_MODEL_FEATURES). */
+  features?: string;
   /** With --out s3://BUCKET/models: also make the new version the current model. */
   promote?: boolean;
   /** Analysts' feedback files: the trades they confirmed as anomalies are left out of training. */
@@ -85,6 +88,18 @@ async function saveModel(model: AnomalyModel, out: string, bucket: string | unde
   return `s3://${bucket}/${key}${promote ? ' (promoted: models/current.json)' : ''}`;
 }
 
+/** --features a,b,c: trade feature names, each checked. */
+export function featuresOption(list: string | undefined): string[] | undefined {
+  if (list === undefined) return undefined;
+  const names = list.split(',').map((s) => s.trim()).filter(Boolean);
+  const unknown = names.filter((n) => !isFeatureName(n));
+  if (names.length === 0 || unknown.length) {
+    throw new CliError(`--features: ${unknown.length ? `unknown ${unknown.join(', ')}` : 'no feature named'}`, EXIT.USAGE, `choose from ${FEATURE_NAMES.join(', ')}`);
+  }
+  if (new Set(names).size !== names.length) throw new CliError(`--features: a feature is named twice (${names.join(', ')})`, EXIT.USAGE);
+  return names;
+}
+
 export async function trainCommand(args: TrainArgs, out: CliOutput): Promise<AnomalyModel> {
   // Checked before training, which can take minutes.
   const bucket = outBucket(args.out);
@@ -94,6 +109,7 @@ export async function trainCommand(args: TrainArgs, out: CliOutput): Promise<Ano
   const schema = await loadSchemaOption(args.schema);
   for (const f of args.files) await ensureReadable(f);
   const feedback = await loadFeedbackOption(args.feedback ?? []);
+  const features = featuresOption(args.features);
   out.progress(`training on ${args.files.length} file(s)...`);
   const started = Date.now();
   const model = await trainFromSources(
@@ -102,6 +118,7 @@ export async function trainCommand(args: TrainArgs, out: CliOutput): Promise<Ano
       forest: { trees: args.trees, sampleSize: args.sampleSize, seed: args.seed },
       contamination: args.contamination,
       schema,
+      ...(features ? { features } : {}),
       ...(feedback ? { exclude: feedbackExclusion(feedback) } : {}),
     },
   );

@@ -465,10 +465,10 @@ describe.each(STAGES)('stack for %s', (stage) => {
       expect(resourcesAllowed(st, 's3:GetObject')).toEqual([]);
     });
 
-    it("lets train read training/ and write only a version's model.json and metadata.json: it cannot promote", () => {
+    it("lets train read training/ and feedback/, and write only a version's model.json and metadata.json: it cannot promote", () => {
       const s = get(stage);
       const st = statementsOf(s.template, s.ids.trainRole);
-      expect(objectsAllowed(st, 's3:GetObject')).toEqual([bucketObjects(s, 'training/')]);
+      expect(objectsAllowed(st, 's3:GetObject').sort()).toEqual([bucketObjects(s, 'feedback/'), bucketObjects(s, 'training/')].sort());
       expect(objectsAllowed(st, 's3:PutObject')).toEqual(['models/*/metadata.json', 'models/*/model.json'].map((p) => `GETATT(${s.ids.bucket}.Arn)/${p}`));
       for (const key of ['models/20261201T063000Z-1a2b3c4d5e/model.json', 'models/20261201T063000Z-1a2b3c4d5e/metadata.json']) {
         expect(objectsAllowed(st, 's3:PutObject').some((arn) => actionMatches(arn.slice(arn.indexOf('/') + 1), key)), key).toBe(true);
@@ -479,7 +479,10 @@ describe.each(STAGES)('stack for %s', (stage) => {
         const writable = objectsAllowed(st, 's3:PutObject').some((arn) => actionMatches(arn.slice(arn.indexOf('/') + 1), key));
         expect(writable, key).toBe(false);
       }
-      expect(resourcesAllowed(st, 's3:ListBucket')).toEqual([]);
+      // It lists only the analysts' feedback files (a prefix condition).
+      expect(st.filter((x) => [x.Action].flat().includes('s3:ListBucket')).map((x) => (x as { Condition?: unknown }).Condition)).toEqual([
+        { StringLike: { 's3:prefix': ['feedback/*'] } },
+      ]);
       expect(resourcesAllowed(st, 's3:DeleteObject')).toEqual([]);
       expect(resourcesAllowed(st, 'states:StartExecution')).toEqual([]);
       // It tells the ops topic, through the stage key's two publisher actions.

@@ -1,0 +1,32 @@
+import type { CanonicalField } from '../schema/trade-schema.js';
+import type { TradeParties, TradeSequence } from './day-context.js';
+import type { FeatureInput } from './trade-features.js';
+
+/** The account and venue of a row, where the file has them and they are not blank. */
+export function partiesOf(fields: Partial<Record<CanonicalField, string>>): TradeParties {
+  const parties: TradeParties = {};
+  const account = fields.account?.trim();
+  const venue = fields.venue?.trim();
+  if (account) parties.account = account;
+  if (venue) parties.venue = venue;
+  return parties;
+}
+
+/**
+ * What the features read of one trade: its typed values (checked, or imputed by the cleaning
+ * policy), the sequence the scan computed for its row, and its parties.
+ */
+export function featureInputOf(
+  row: TradeSequence & { fields: Partial<Record<CanonicalField, string>> },
+  values: { symbol: string; timestampMs: number; price: number; quantity: number },
+): FeatureInput {
+  return {
+    ...values,
+    refPrice: row.refPrice,
+    levelPrice: row.levelPrice,
+    levelSpanMs: row.levelSpanMs,
+    gapMs: row.gapMs,
+    recentTrades: row.recentTrades,
+    ...partiesOf(row.fields),
+  };
+}
