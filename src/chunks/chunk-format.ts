@@ -2,7 +2,6 @@ import {
   Bool,
   Field,
   Float64,
-  Int32,
   List,
   Table,
   TimestampMillisecond,

@@ -1,5 +1,4 @@
 import { readFile } from 'node:fs/promises';
-import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { FEEDBACK_PREFIX } from '../../src/feedback/feedback-store.js';
 import type { AnomalyModel } from '../../src/model/anomaly-model.js';
