@@ -17,6 +17,18 @@ export interface ProcessOutcome {
   elapsedMs: number;
   /** Peak RSS seen by polling /proc, in bytes; null where /proc is not readable. */
   polledPeakRssBytes: number | null;
+  /** RSS (VmRSS) polled about once a second from /proc: ms since the start, bytes. Empty where /proc is not readable. */
+  rssSamples: { ms: number; rss: number }[];
+}
+
+/** VmRSS (current RSS) of a live process from /proc, in bytes; null where /proc is not readable. */
+export function procRssBytes(pid: number): number | null {
+  try {
+    const m = /^VmRSS:\s+(\d+)\s+kB/m.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
+    return m ? Number(m[1]) * 1024 : null;
+  } catch {
+    return null;
+  }
 }
 
 /** VmHWM (peak RSS) of a live process from /proc, in bytes; null where /proc is not readable. */
@@ -53,10 +65,16 @@ export function runMeasured(command: string, args: string[], timeoutMs: number, 
       stderr += s;
       if (stderr.length > 200_000) stderr = stderr.slice(-100_000);
     });
+    const rssSamples: { ms: number; rss: number }[] = [];
     const poll = setInterval(() => {
       if (child.pid === undefined) return;
       const v = procPeakRssBytes(child.pid);
       if (v !== null) polled = Math.max(polled ?? 0, v);
+      const ms = performance.now() - started;
+      if (rssSamples.length === 0 || ms - rssSamples[rssSamples.length - 1].ms >= 1000) {
+        const rss = procRssBytes(child.pid);
+        if (rss !== null) rssSamples.push({ ms, rss });
+      }
     }, 200);
     const timer = setTimeout(() => {
       timedOut = true;
@@ -69,7 +87,7 @@ export function runMeasured(command: string, args: string[], timeoutMs: number, 
       liveChildren.delete(child);
       clearInterval(poll);
       clearTimeout(timer);
-      resolvePromise({ code, signal, timedOut, stdout, stderr, elapsedMs: performance.now() - started, polledPeakRssBytes: polled });
+      resolvePromise({ code, signal, timedOut, stdout, stderr, elapsedMs: performance.now() - started, polledPeakRssBytes: polled, rssSamples });
     };
     child.on('error', (err) => {
       stderr += `\n${err.message}`;

@@ -13,10 +13,17 @@
  *      1 million and 10 million rows: rows/s, MB/s, peak RSS, and memory sampled along each pass
  *      (bench/parse-benchmark.ts).
  *
+ *   5. (only with --large or --large-only) large files through the pipeline: each step (ingest, one
+ *      score chunk, the other chunks, aggregate) in its own process, and `trade-anomaly run` whole, on
+ *      generated files of 1 and 10 million rows: time, rows/s, peak RSS (bench/large-file-benchmark.ts).
+ *      It takes ~30 minutes on 2 cores.
+ *
  * Options: --skip-package (leave ml-isolation-forest out; it takes most of the run time),
  *          --skip-sklearn,
  *          --skip-parse (leave section 4 out), --parse-only (run section 4 alone),
- *          --parse-rows=150000,1000000,10000000 (the file sizes of section 4).
+ *          --parse-rows=150000,1000000,10000000 (the file sizes of section 4),
+ *          --large (add section 5), --large-only (run section 5 alone),
+ *          --large-rows=1000000,10000000 (its file sizes), --large-chunk-rows=100000 (its chunk size).
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
@@ -34,6 +41,7 @@ import {
   type EngineSummary,
   type Outcome,
 } from './forest-benchmark.js';
+import { DEFAULT_LARGE_CHUNK_ROWS, DEFAULT_LARGE_ROWS, largeSectionMarkdown, runLargeFileBenchmark, type LargeSection } from './large-file-benchmark.js';
 import { DEFAULT_PARSE_ROWS, parseRowsOption, parseSectionMarkdown, runParseBenchmark, type ParseSection } from './parse-benchmark.js';
 import { loadShuttle, PROJECT_ROOT, SHUTTLE_SKLEARN_REFERENCE, shuttleMissingReason } from './shuttle.js';
 
@@ -55,7 +63,7 @@ const log = (message: string): void => {
   process.stderr.write(`[bench] ${message}\n`);
 };
 
-const FLAGS = ['--skip-package', '--skip-sklearn', '--skip-parse', '--parse-only'] as const;
+const FLAGS = ['--skip-package', '--skip-sklearn', '--skip-parse', '--parse-only', '--large', '--large-only'] as const;
 
 interface BenchOptions {
   skipPackage: boolean;
@@ -63,15 +71,38 @@ interface BenchOptions {
   skipParse: boolean;
   parseOnly: boolean;
   parseRows: number[];
+  large: boolean;
+  largeOnly: boolean;
+  largeRows: number[];
+  largeChunkRows: number;
+}
+
+/** The value of `--name=value` or `--name value`, or undefined when `arg` is not that option. */
+function optionValue(name: string, argv: string[], i: number): { value: string; next: number } | undefined {
+  const arg = argv[i];
+  if (arg.startsWith(`${name}=`)) return { value: arg.slice(name.length + 1), next: i };
+  if (arg === name && argv[i + 1] !== undefined) return { value: argv[i + 1], next: i + 1 };
+  if (arg === name) throw new Error(`bad option ${arg}: give it a value`);
+  return undefined;
 }
 
 /** Reads the command line; throws with a usage message on an unknown option or a bad value. */
 function readOptions(argv: string[]): BenchOptions {
   const flags = new Set<string>();
   let parseRows: number[] = [...DEFAULT_PARSE_ROWS];
+  let largeRows: number[] = [...DEFAULT_LARGE_ROWS];
+  let largeChunkRows = DEFAULT_LARGE_CHUNK_ROWS;
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i];
-    if (arg.startsWith('--parse-rows')) {
+    const largeRowsValue = optionValue('--large-rows', argv, i);
+    const chunkRowsValue = optionValue('--large-chunk-rows', argv, i);
+    if (largeRowsValue) {
+      largeRows = parseRowsOption(largeRowsValue.value);
+      i = largeRowsValue.next;
+    } else if (chunkRowsValue) {
+      [largeChunkRows] = parseRowsOption(chunkRowsValue.value);
+      i = chunkRowsValue.next;
+    } else if (arg.startsWith('--parse-rows')) {
       const value = arg.startsWith('--parse-rows=') ? arg.slice('--parse-rows='.length) : arg === '--parse-rows' ? argv[++i] : undefined;
       if (value === undefined) throw new Error(`bad option ${arg}: use --parse-rows=150000,1000000,10000000`);
       parseRows = parseRowsOption(value);
@@ -84,8 +115,13 @@ function readOptions(argv: string[]): BenchOptions {
     skipParse: flags.has('--skip-parse'),
     parseOnly: flags.has('--parse-only'),
     parseRows,
+    large: flags.has('--large') || flags.has('--large-only'),
+    largeOnly: flags.has('--large-only'),
+    largeRows,
+    largeChunkRows,
   };
   if (options.skipParse && options.parseOnly) throw new Error('--skip-parse and --parse-only exclude each other');
+  if (options.largeOnly && options.parseOnly) throw new Error('--large-only and --parse-only exclude each other');
   return options;
 }
 
@@ -338,21 +374,33 @@ async function main(): Promise<void> {
     loadAverageAtStart: os.loadavg().map((l) => Number(l.toFixed(2))),
   };
 
-  const model = options.parseOnly ? null : await modelSections();
+  const model = options.parseOnly || options.largeOnly ? null : await modelSections();
   let parse: ParseSection | null = null;
-  if (!options.skipParse) {
+  if (!options.skipParse && !options.largeOnly) {
     log(`4. parse + validate on ${options.parseRows.map((r) => r.toLocaleString('en-US')).join(', ')} rows`);
     parse = await runParseBenchmark({ rows: options.parseRows, log });
   }
+  let large: LargeSection | null = null;
+  if (options.large) {
+    log(`5. large files through the pipeline: ${options.largeRows.map((r) => r.toLocaleString('en-US')).join(', ')} rows, chunks of ${options.largeChunkRows.toLocaleString('en-US')}`);
+    large = await runLargeFileBenchmark({ rows: options.largeRows, chunkRows: options.largeChunkRows, log });
+  }
 
   const md: string[] = [];
-  md.push(model !== null && parse === null ? '# Model engine benchmark' : model === null ? '# Parse + validate benchmark' : '# Benchmarks', '');
+  const title =
+    options.largeOnly ? '# Large-file pipeline benchmark' : model !== null && parse === null && large === null ? '# Model engine benchmark' : model === null && large === null ? '# Parse + validate benchmark' : '# Benchmarks';
+  md.push(title, '');
   md.push(`Run ${started.toISOString()} on ${machine.cpu}, ${machine.cores} cores, ${machine.totalMemoryGB} GB RAM, Node ${machine.node}, ${machine.os}; load average at start ${machine.loadAverageAtStart.join(' / ')}.`);
-  const left = [options.parseOnly ? 'sections 1-3 (--parse-only)' : null, options.skipParse ? 'section 4 (--skip-parse)' : null].filter((x) => x !== null);
+  const left = [
+    options.parseOnly || options.largeOnly ? `sections 1-3 (${options.largeOnly ? '--large-only' : '--parse-only'})` : null,
+    options.skipParse || options.largeOnly ? `section 4 (${options.largeOnly ? '--large-only' : '--skip-parse'})` : null,
+    options.large ? null : 'section 5 (large files; add --large)',
+  ].filter((x) => x !== null);
   if (left.length > 0) md.push(`Left out of this run: ${left.join(', ')}.`);
   if (model !== null) md.push(...model.markdown);
   else md.push('');
   if (parse !== null) md.push(...parseSectionMarkdown(parse, 4));
+  if (large !== null) md.push(...largeSectionMarkdown(large, 5));
 
   const markdown = md.join('\n');
   process.stdout.write(`${markdown}\n`);
@@ -364,8 +412,9 @@ async function main(): Promise<void> {
     durationMs: Date.now() - started.getTime(),
     machine,
     options,
-    ...(model !== null ? model.json : { model: { skipped: '--parse-only' } }),
-    parse: parse ?? { skipped: '--skip-parse' },
+    ...(model !== null ? model.json : { model: { skipped: options.largeOnly ? '--large-only' : '--parse-only' } }),
+    parse: parse ?? { skipped: options.largeOnly ? '--large-only' : '--skip-parse' },
+    large: large ?? { skipped: 'not asked for (--large)' },
   };
   writeFileSync(join(resultsDir, 'latest.json'), `${JSON.stringify(json, null, 2)}\n`);
   writeFileSync(join(resultsDir, 'latest.md'), `${markdown}\n`);

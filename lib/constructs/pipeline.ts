@@ -120,10 +120,18 @@ export class Pipeline extends Construct {
     });
     storage.grantObjectAccess(this.aggregate.role, [
       { prefix: 'runs', actions: ['s3:GetObject'], why: 'aggregate reads the manifest and the scored chunks' },
-      { prefix: 'runs', keys: '*/summary.json', actions: ['s3:PutObject'], why: 'aggregate writes runs/<runId>/summary.json and nothing else under runs/' },
+      { prefix: 'runs', keys: '*/summary.json', actions: ['s3:PutObject'], why: 'aggregate writes runs/<runId>/summary.json, the mark of a finished aggregate' },
+      // The Parquet is streamed (a multipart upload, aborted on a failure) to runs/<runId>/staging/, then
+      // copied to results/ whole: a failure leaves no partial result. CopyObject reads the staged object
+      // (GetObject on runs/, above) and writes the result (PutObject on results/, below).
+      {
+        prefix: 'runs',
+        keys: '*/staging/*',
+        actions: ['s3:PutObject', 's3:AbortMultipartUpload'],
+        why: 'aggregate streams the Parquet result to runs/<runId>/staging/ before publishing it, and aborts that upload if the run fails',
+      },
       { prefix: 'models', actions: ['s3:GetObject'], why: "aggregate loads the run's pinned model version (its threshold and version go into the summary)" },
-      // The Parquet goes straight to results/ in one atomic PutObject: a failure leaves no partial result.
-      { prefix: 'results', actions: ['s3:PutObject'], why: "aggregate writes the run's Parquet result" },
+      { prefix: 'results', actions: ['s3:PutObject'], why: "aggregate publishes the run's complete Parquet result (a CopyObject from the staging key)" },
       { prefix: 'reports', actions: ['s3:PutObject'], why: "aggregate writes the run's summary.json for people and tools" },
       { prefix: 'feedback', actions: ['s3:GetObject'], why: "aggregate reads the analysts' feedback files to leave known false positives out of the alert" },
     ]);

@@ -38,7 +38,7 @@ export const NONCURRENT_VERSION_EXPIRY = Duration.days(90);
 /** What the keys under each prefix look like, for the acknowledgements of prefix grants. */
 const PREFIX_KEYS: Record<Prefix, string> = {
   incoming: 'named by whoever delivers the files',
-  runs: 'runs/<runId>/... (chunks, duplicates, context, manifest, scored chunks, summary), one folder per run',
+  runs: 'runs/<runId>/... (chunks, duplicates, context, manifest, scored chunks, the staged result, summary), one folder per run',
   results: 'results/date=<day>/<file>.parquet, one per input file',
   reports: 'reports/date=<day>/<file>/summary.json, one per input file',
   rejected: 'rejected/<file> and <file>.error.json, one pair per rejected file',
@@ -48,8 +48,11 @@ const PREFIX_KEYS: Record<Prefix, string> = {
   athenaResults: "Athena's query result files",
 };
 
-/** Object-level S3 actions the pipeline's functions use; each grant names the exact ones. */
-export type ObjectAction = 's3:GetObject' | 's3:PutObject';
+/**
+ * Object-level S3 actions the pipeline's functions use; each grant names the exact ones.
+ * s3:PutObject also covers a multipart upload's create, parts and completion; aborting one is its own.
+ */
+export type ObjectAction = 's3:GetObject' | 's3:PutObject' | 's3:AbortMultipartUpload';
 
 export interface StorageProps {
   /** RETAIN the buckets and keep their objects on stack deletion; otherwise DESTROY them with their objects. */

@@ -1,4 +1,6 @@
-import { createReadStream } from 'node:fs';
+import { createReadStream, createWriteStream } from 'node:fs';
+import { Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
 import { mkdir, readFile, stat, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { Upload } from '@aws-sdk/lib-storage';
@@ -172,7 +174,10 @@ export async function runLocal(options: LocalRunOptions): Promise<LocalRunResult
     };
     if (summary) {
       const resultKey = summary.result.slice(`s3://${s3.bucket}/`.length);
-      await write(`${fileStem(options.file)}.parquet`, await store.get(resultKey));
+      // Streamed to disk: the result of a 10-million-row file is hundreds of MB.
+      const resultFile = path.join(outDir, `${fileStem(options.file)}.parquet`);
+      await pipeline(Readable.from(await store.getStream(resultKey)), createWriteStream(resultFile));
+      files.push(resultFile);
       await write('summary.json', JSON.stringify(summary, null, 2));
     }
     if (outcome.status === 'rejected') {

@@ -206,7 +206,6 @@ function extremenessInPlace(model: Omit<ScoringParts, 'forest'>, data: FeatureMa
   const { center, scale } = model.normalisation;
   const transform = transformOf(model);
   const isExtreme = model.features.map((f) => model.extremeFeatures.includes(f));
-  const half2 = ex.halfScoreZ * ex.halfScoreZ;
   for (let r = 0; r < rows; r++) {
     const o = r * cols;
     let zmax = 0;
@@ -216,7 +215,9 @@ function extremenessInPlace(model: Omit<ScoringParts, 'forest'>, data: FeatureMa
       if (isExtreme[c] && zc > zmax) zmax = zc;
       values[o + c] = (transform(values[o + c]) - center[c]) / scale[c];
     }
-    extreme[r] = (zmax * zmax) / (zmax * zmax + half2);
+    // 1 / (1 + (h / z)^2), the same as z^2 / (z^2 + h^2) without squaring z (which overflows past ~1e154).
+    const ratio = ex.halfScoreZ / zmax;
+    extreme[r] = zmax === 0 ? 0 : 1 / (1 + ratio * ratio);
   }
   return { extreme, z };
 }

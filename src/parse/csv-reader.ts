@@ -12,7 +12,9 @@
  * every character is looked at a constant number of times per chunk. A record that is not finished
  * at the end of a chunk is carried over and parsed again once more text arrives; the carry never
  * grows past `maxRecordBytes`, because a longer record is flagged RECORD_TOO_LARGE, truncated, and
- * the rest of it is skipped up to the next physical line end.
+ * the rest of it is skipped up to the next physical line end. With `recoverUnclosedQuotes`, a quote
+ * never closed (by the end of the file or within that limit) ends its record at its own line end
+ * instead, and reading goes on with the next line.
  *
  * Memory note for callers: field strings may be V8 "sliced strings" that keep their chunk's text
  * (one chunk, typically 64 KiB) alive while they are referenced; copy a field you keep for the
@@ -47,6 +49,15 @@ export interface CsvReaderOptions {
   batchSize?: number;
   /** lets the reader flag TRUNCATED_LAST_LINE; when absent, the first record's (the header's) field count is used */
   expectedFields?: number;
+  /**
+   * What a quote that is never closed (by the end of the file, or within maxRecordBytes) means.
+   * false (default, RFC 4180): the field runs on, line breaks and all, to the end of the file or the
+   * size limit, taking every line after it. true: the quote was stray; its record ends at the line
+   * end after the opening quote (flagged UNTERMINATED_QUOTE) and the following lines are read as
+   * records again. Files of one record a line (trade files) want true: one bad quote must not hide
+   * the rows after it (up to 1 MiB of them) inside a single field.
+   */
+  recoverUnclosedQuotes?: boolean;
 }
 
 const LF = 10;
@@ -103,6 +114,7 @@ class RecordReader {
   private readonly maxBytes: number;
   private readonly batchSize: number;
   private readonly expectedFields: number | undefined;
+  private readonly recoverUnclosedQuotes: boolean;
   private delimiter: string | undefined;
   private scanner: Scanner | undefined;
 
@@ -123,6 +135,7 @@ class RecordReader {
 
   constructor(options: CsvReaderOptions) {
     const { delimiter, maxRecordBytes, batchSize, expectedFields } = options;
+    this.recoverUnclosedQuotes = options.recoverUnclosedQuotes ?? false;
     if (delimiter !== undefined) {
       if (delimiter.length !== 1 || delimiter === '"' || delimiter === '\n' || delimiter === '\r') {
         throw new RangeError(`delimiter must be one character other than a quote or line end, got ${JSON.stringify(delimiter)}`);
@@ -175,7 +188,7 @@ class RecordReader {
 
   private setDelimiter(delimiter: string): void {
     this.delimiter = delimiter;
-    this.scanner = new Scanner(delimiter);
+    this.scanner = new Scanner(delimiter, this.recoverUnclosedQuotes);
   }
 
   /** End index of the first line (a line end outside quotes), or -1 if not in `s` yet. */
@@ -272,9 +285,17 @@ class RecordReader {
   private tooLarge(s: string, start: number, final: boolean): number {
     let cut = utf8Cut(s, start, this.maxBytes); // < the record's end, so s[cut] exists
     if (cut > start && s.charCodeAt(cut - 1) === CR && s.charCodeAt(cut) === LF) cut--; // keep CRLF whole
-    const head = new Scanner(this.delimiter!);
+    const head = new Scanner(this.delimiter!, this.recoverUnclosedQuotes);
     head.reset(s.slice(start, cut));
     head.parseRecord(0, true);
+    if (this.recoverUnclosedQuotes && head.end < cut - start) {
+      // Only recovery ends the record before the cut: a quote not closed within the limit was stray,
+      // so the record is its first line, and reading resumes at that line's end.
+      this.emit(head.fields, this.line, head.issue);
+      this.line += head.breaks;
+      this.scanner!.invalidate(); // the scan jumps back: cached positions may be past it
+      return start + head.end;
+    }
     this.emit(head.fields, this.line, 'RECORD_TOO_LARGE');
     this.line += countLineBreaks(s, start, cut);
     this.scanner!.invalidate(); // the scan jumps back to `cut`: cached positions may be past it
@@ -315,6 +336,7 @@ class RecordReader {
 class Scanner {
   private readonly delimiter: string;
   private readonly delimCode: number;
+  private readonly recoverUnclosedQuotes: boolean;
   private s = '';
   private n = 0;
   private nextDelim = -1;
@@ -329,9 +351,10 @@ class Scanner {
   /** physical line breaks inside quoted fields of the record */
   breaks = 0;
 
-  constructor(delimiter: string) {
+  constructor(delimiter: string, recoverUnclosedQuotes = false) {
     this.delimiter = delimiter;
     this.delimCode = delimiter.charCodeAt(0);
+    this.recoverUnclosedQuotes = recoverUnclosedQuotes;
   }
 
   reset(s: string): void {
@@ -358,6 +381,7 @@ class Scanner {
       let fieldEnd: number; // index of the delimiter or line end after the field, or n
       if (p < n && s.charCodeAt(p) === QUOTE) {
         // quoted field: find the closing quote, unescaping doubled quotes
+        const quoteAt = p;
         value = '';
         let q = p + 1;
         let close: number;
@@ -365,6 +389,7 @@ class Scanner {
           close = s.indexOf('"', q);
           if (close === -1 || (close + 1 === n && !final)) {
             if (!final) return false;
+            if (this.endAtQuoteLine(fields, quoteAt, n, issue, breaks)) return true;
             // file ended inside the quotes: keep what was there
             fields.push(value + s.slice(q));
             this.finish(fields, issue ?? 'UNTERMINATED_QUOTE', n, breaks + this.countBreaks(p + 1, n));
@@ -375,6 +400,9 @@ class Scanner {
             q = close + 2;
           } else break;
         }
+        // A "closing" quote with text after it, lines after the opening one, is another stray quote.
+        const after = close + 1 < n ? s.charCodeAt(close + 1) : -1;
+        if (after !== d && after !== LF && after !== CR && after !== -1 && this.endAtQuoteLine(fields, quoteAt, close, issue, breaks)) return true;
         value += s.slice(q, close);
         breaks += this.countBreaks(p + 1, close);
         p = close + 1;
@@ -401,6 +429,23 @@ class Scanner {
       this.finish(fields, issue, fieldEnd, breaks);
       return true;
     }
+  }
+
+  /**
+   * With recoverUnclosedQuotes: the quote at `quoteAt` is stray when its field reaches `limit` (the
+   * end of the text, or a closing quote with text after it) across a line end. The field and the
+   * record then end at that line end, flagged UNTERMINATED_QUOTE. Returns false (nothing done) when
+   * not recovering or when the field has no line end before `limit`.
+   */
+  private endAtQuoteLine(fields: string[], quoteAt: number, limit: number, issue: CsvRecordIssue | undefined, breaks: number): boolean {
+    if (!this.recoverUnclosedQuotes) return false;
+    const s = this.s;
+    let lineEnd = quoteAt + 1;
+    while (lineEnd < limit && s.charCodeAt(lineEnd) !== LF && s.charCodeAt(lineEnd) !== CR) lineEnd++;
+    if (lineEnd >= limit) return false;
+    fields.push(s.slice(quoteAt + 1, lineEnd).replaceAll('""', '"'));
+    this.finish(fields, issue ?? 'UNTERMINATED_QUOTE', lineEnd, breaks);
+    return true;
   }
 
   private finish(fields: string[], issue: CsvRecordIssue | undefined, end: number, breaks: number): void {

@@ -27,9 +27,17 @@ export function createdObjects(event: S3Event): CreatedObject[] {
     }));
 }
 
-/** Encodes a key the way S3 does in event notifications (the inverse of decodeS3Key). */
+/**
+ * Encodes a key the way S3 does in event notifications (the inverse of decodeS3Key): form-encoded
+ * (application/x-www-form-urlencoded: only A-Z a-z 0-9 * - . _ kept, a space as '+'), folder slashes
+ * kept. encodeURIComponent alone would leave ! ' ( ) ~ as they are, where S3 sends %21 %27 %28 %29 %7E
+ * ('daily (2).csv' arrives as 'daily+%282%29.csv').
+ */
 export function encodeS3Key(key: string): string {
-  return encodeURIComponent(key).replace(/%20/g, '+').replace(/%2F/g, '/');
+  return encodeURIComponent(key)
+    .replace(/[!'()~]/g, (c) => `%${c.charCodeAt(0).toString(16).toUpperCase()}`)
+    .replace(/%20/g, '+')
+    .replace(/%2F/g, '/');
 }
 
 /** An S3 ObjectCreated:Put event for one object, shaped as S3 sends it (used by the local driver and tests). */

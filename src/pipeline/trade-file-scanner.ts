@@ -38,9 +38,9 @@ const CSV_ISSUE_TEXT: Record<NonNullable<CsvRecord['issue']>, string> = {
 /** Decompresses gzip input (by magic bytes, whatever the name says) and passes other bytes through. */
 export async function* maybeGunzip(source: AsyncIterable<Uint8Array>): AsyncGenerator<Uint8Array> {
   const it = source[Symbol.asyncIterator]();
-  const first = await it.next();
-  if (first.done) return;
-  const head = first.value;
+  // The magic bytes may arrive split over chunks (a source may yield a 1-byte first chunk).
+  const head = await readAtLeast(it, 2);
+  if (head === undefined) return;
   const rest: AsyncIterable<Uint8Array> = { [Symbol.asyncIterator]: () => it };
   if (head.length >= 2 && head[0] === 0x1f && head[1] === 0x8b) {
     const stream = Readable.from(
@@ -67,16 +67,40 @@ export async function* maybeGunzip(source: AsyncIterable<Uint8Array>): AsyncGene
 const SNIFF_BYTES = 4096;
 
 /**
+ * The source's first chunks joined until at least `n` bytes (or the end), or undefined for an empty
+ * source: what sniffing needs, whatever sizes the source yields.
+ */
+async function readAtLeast(it: AsyncIterator<Uint8Array>, n: number): Promise<Uint8Array | undefined> {
+  const parts: Uint8Array[] = [];
+  let size = 0;
+  while (size < n) {
+    const next = await it.next();
+    if (next.done) break;
+    parts.push(next.value);
+    size += next.value.length;
+  }
+  if (parts.length === 0) return undefined;
+  return parts.length === 1 ? parts[0] : Buffer.concat(parts);
+}
+
+/**
  * Refuses bytes that are not UTF-8 text before any row is read: NUL bytes (binary data or UTF-16),
  * a UTF-16 byte-order mark, or a start where more than 1 character in 20 is not valid UTF-8.
  */
 export async function* requireText(source: AsyncIterable<Uint8Array>, file: string): AsyncGenerator<Uint8Array> {
+  const it = source[Symbol.asyncIterator]();
+  const first = await readAtLeast(it, SNIFF_BYTES);
+  if (first === undefined) return;
+  const rest: AsyncIterable<Uint8Array> = { [Symbol.asyncIterator]: () => it };
   let checked = false;
-  for await (const chunk of source) {
+  for await (const chunk of (async function* () {
+    yield first;
+    yield* rest;
+  })()) {
     if (!checked) {
       checked = true;
       const head = chunk.subarray(0, SNIFF_BYTES);
-      if ((head[0] === 0xff && head[1] === 0xfe) || (head[0] === 0xfe && head[1] === 0xff)) {
+      if ((head[0] === 0xff && head[1] === 0xfe) || (head[0] === 0xfe && head[1] === 0xff) || looksLikeBomlessUtf16(head)) {
         throw new UnreadableFileError(`${file}: the file is UTF-16 text; save it as UTF-8`);
       }
       if (head.includes(0)) throw new UnreadableFileError(`${file}: the file is binary, not text (it holds NUL bytes)`);
@@ -87,6 +111,24 @@ export async function* requireText(source: AsyncIterable<Uint8Array>, file: stri
     }
     yield chunk;
   }
+}
+
+/**
+ * UTF-16 written without a byte-order mark: Latin text then has a NUL in every other byte (the high
+ * byte of each character), on one side only. Binary data has NULs scattered on both sides; calling
+ * such a file "binary" would send its owner looking for the wrong problem.
+ */
+function looksLikeBomlessUtf16(head: Uint8Array): boolean {
+  const pairs = head.length >> 1;
+  if (pairs < 2) return false;
+  let even = 0;
+  let odd = 0;
+  for (let i = 0; i + 1 < head.length; i += 2) {
+    if (head[i] === 0) even++;
+    if (head[i + 1] === 0) odd++;
+  }
+  const [high, low] = odd >= even ? [odd, even] : [even, odd];
+  return high * 2 >= pairs && low * 20 < high;
 }
 
 /** The length of `bytes` without a UTF-8 sequence cut at its end (so a sniff does not count it as bad). */
@@ -181,7 +223,9 @@ export class TradeFileScanner {
 
   private async *records(source: AsyncIterable<Uint8Array>, headerless: boolean): AsyncGenerator<RawChunkRow[]> {
     let width = 0;
-    for await (const batch of readCsvBatches(requireText(maybeGunzip(source), this.file), { delimiter: this.schema.delimiter })) {
+    // One stray quote must not hide the rows after it inside one field: each row is kept and flagged.
+    const csv = { delimiter: this.schema.delimiter, recoverUnclosedQuotes: true };
+    for await (const batch of readCsvBatches(requireText(maybeGunzip(source), this.file), csv)) {
       const out: RawChunkRow[] = [];
       for (const record of batch) {
         if (!this.layout) {

@@ -13,6 +13,12 @@ export interface ObjectStore {
   /** Metadata, or undefined when the object does not exist. */
   head(key: string): Promise<ObjectInfo | undefined>;
   put(key: string, body: Uint8Array | string, contentType?: string): Promise<void>;
+  /**
+   * Writes an object from a stream of bytes of unknown length (S3: a multipart upload once past one
+   * part), so a large body is never held whole. A failure part-way leaves no object at the key. Optional:
+   * putStreamed() gives a store without it (an in-memory test double) the bytes whole.
+   */
+  putStream?(key: string, body: AsyncIterable<Uint8Array>, contentType?: string): Promise<void>;
   copy(fromKey: string, toKey: string): Promise<void>;
   /** Keys under a prefix, in lexical order. */
   list(prefix: string): Promise<string[]>;
@@ -37,4 +43,12 @@ export async function getJson<T>(store: ObjectStore, key: string): Promise<T> {
 
 export async function putJson(store: ObjectStore, key: string, value: unknown): Promise<void> {
   await store.put(key, JSON.stringify(value, null, 2), 'application/json');
+}
+
+/** Writes a stream of bytes to `key`: streamed where the store can, else collected and put whole. */
+export async function putStreamed(store: ObjectStore, key: string, body: AsyncIterable<Uint8Array>, contentType?: string): Promise<void> {
+  if (store.putStream) return store.putStream(key, body, contentType);
+  const parts: Uint8Array[] = [];
+  for await (const part of body) parts.push(part);
+  await store.put(key, Buffer.concat(parts), contentType);
 }

@@ -7,16 +7,26 @@ import type { ModelCache } from '../model/model-store.js';
 import { featureBinsKey, scoredChunkKey, type AggregateTaskInput, type ChunkFeatureBins, type Manifest } from '../pipeline/manifest.js';
 import { fileStem } from '../pipeline/run-id.js';
 import type { AlertSink } from '../ports/alert-sink.js';
-import { getJson, ObjectNotFoundError, putJson, type ObjectStore } from '../ports/object-store.js';
-import { tableToParquet } from '../result/parquet-result.js';
+import { getJson, ObjectNotFoundError, putJson, putStreamed, type ObjectStore } from '../ports/object-store.js';
+import { PARQUET_CONTENT_TYPE, RESULT_ROW_GROUP_ROWS } from '../result/parquet-result.js';
+import { ParquetStream } from '../result/parquet-stream.js';
 import { DEFAULT_DRIFT_THRESHOLD, runDrift } from './run-drift.js';
 import type { RunSummary, TopAnomaly } from './run-summary.js';
 
 /**
  * Step 3, aggregate: merges the scored chunks in input order into one Parquet file under results/,
- * writes the summary, publishes one alert. The Parquet is built whole in memory and written with
- * one PutObject, which S3 makes visible atomically: a failure before or during the write leaves no
- * partial result, and the summary and the alert are written only after it.
+ * writes the summary, publishes one alert.
+ *
+ * The result is never held whole: each scored chunk is counted for the summary and handed to the
+ * Parquet writer, which writes out each row group (~1 million rows) as soon as it is full, and the
+ * bytes go to S3 as they are encoded (a multipart upload). The file is byte for byte the one the
+ * whole table written at once would give.
+ * They go to a staging key under runs/<runId>/ first; once the file is complete and its footer checked,
+ * one CopyObject publishes it under results/ (S3 makes the copy visible whole, at once), then the
+ * summary under reports/ is written and the alert published; the run's summary under runs/ comes last
+ * and marks the aggregate as done. A failure at any point leaves nothing new under results/ or
+ * reports/ (or, after the copy, the complete result without its summary), and a rerun is safe: it
+ * writes the same bytes again, or, once done, returns the summary without alerting twice.
  *
  * Two inputs shape the alert but never the result: the analysts' feedback files under feedback/ (a
  * flagged row they marked as a false positive stays flagged in the Parquet, the result contract, but
@@ -45,6 +55,8 @@ export interface AggregateDeps {
   severity?: SeverityLevels;
   /** PSI at or above which a feature's drift is warned about (cdk.json driftThreshold). Default: DEFAULT_DRIFT_THRESHOLD. */
   driftThreshold?: number;
+  /** Rows in a row group of the result. Default: RESULT_ROW_GROUP_ROWS (1,048,576). */
+  rowGroupRows?: number;
 }
 
 export function resultKey(manifest: Manifest): string {
@@ -74,76 +86,138 @@ function rowOf(table: Table, i: number, verdict?: Verdict): TopAnomaly {
   };
 }
 
+/** Where aggregate writes the result before it is complete: under runs/, which no reader of results/ sees. */
+export function stagingKey(runId: string): string {
+  return `runs/${runId}/staging/result.parquet`;
+}
+
+/** The run's summary under runs/: written last, so its presence means aggregate finished, alert included. */
+export function runSummaryKey(runId: string): string {
+  return `runs/${runId}/summary.json`;
+}
+
+/**
+ * The summary's counts and examples, added up one scored chunk at a time in input order, so no
+ * table of the whole result is ever held: what is kept is a few counters, the TOP_ANOMALIES
+ * highest-scoring rows and the first QUALITY_EXAMPLES rows with quality issues.
+ */
+export class ResultTally {
+  rows = 0;
+  anomalies = 0;
+  badRows = 0;
+  scored = 0;
+  modelAnomalies = 0;
+  /** What the severity is decided on: the rows that are not known false positives. */
+  readonly open = { anomalies: 0, badRows: 0, maxScore: 0 };
+  falsePositives = 0;
+  confirmed = 0;
+  /** Highest score first; equal scores in input order (as a stable sort of every flagged row would give). */
+  private readonly top: { score: number; row: TopAnomaly }[] = [];
+  readonly qualityExamples: TopAnomaly[] = [];
+
+  constructor(
+    private readonly threshold: number,
+    /** The analysts' verdict on a flagged row, by trade id and source row. */
+    private readonly verdictOf: (tradeId: string | null, sourceRow: number) => Verdict | undefined,
+  ) {}
+
+  get topAnomalies(): TopAnomaly[] {
+    return this.top.map((t) => t.row);
+  }
+
+  /** Adds one scored chunk (the rows after those already added). */
+  add(table: Table): void {
+    const isAnomaly = table.getChild('is_anomaly')!;
+    const score = table.getChild('score')!;
+    const issues = table.getChild('quality_issues')!;
+    const tradeIds = table.getChild('trade_id');
+    const sourceRows = table.getChild('source_row')!;
+    for (let i = 0; i < table.numRows; i++) {
+      const s = score.get(i) as number | null;
+      const flagged = Boolean(isAnomaly.get(i));
+      // Every row scoring at or above the threshold is flagged, so unflagged rows need no verdict.
+      const verdict = flagged ? this.verdictOf((tradeIds?.get(i) as string | null | undefined) ?? null, sourceRows.get(i) as number) : undefined;
+      const known = verdict === 'false_positive';
+      if (flagged) {
+        this.anomalies++;
+        if (known) this.falsePositives++;
+        else this.open.anomalies++;
+        if (verdict === 'confirmed') this.confirmed++;
+      }
+      if (s !== null) {
+        this.scored++;
+        if (!known && s > this.open.maxScore) this.open.maxScore = s;
+        if (s >= this.threshold) {
+          this.modelAnomalies++;
+          if (!known) this.offerTop(s, table, i, verdict);
+        }
+      }
+      if ((issues.get(i) as { length: number } | null)?.length) {
+        this.badRows++;
+        if (!known) {
+          this.open.badRows++;
+          if (this.qualityExamples.length < QUALITY_EXAMPLES) this.qualityExamples.push(rowOf(table, i, verdict));
+        }
+      }
+    }
+    this.rows += table.numRows;
+  }
+
+  private offerTop(score: number, table: Table, i: number, verdict: Verdict | undefined): void {
+    let at = this.top.length;
+    while (at > 0 && this.top[at - 1].score < score) at--;
+    if (at >= TOP_ANOMALIES) return;
+    this.top.splice(at, 0, { score, row: rowOf(table, i, verdict) });
+    if (this.top.length > TOP_ANOMALIES) this.top.pop();
+  }
+}
+
 export async function aggregateRun(input: AggregateTaskInput, deps: AggregateDeps): Promise<RunSummary> {
   const store = deps.storeFor(input.bucket);
   const manifest = await getJson<Manifest>(store, input.manifestKey);
+  // A rerun of an aggregate that finished (a Lambda retry after a lost response, a redrive): the
+  // result, summary and alert are out already; publishing again would alert twice.
+  const finished = await finishedSummary(store, manifest.runId);
+  if (finished) return finished;
+
   const [model, feedback] = await Promise.all([deps.models.get(store, manifest.modelVersion), loadFeedbackFromStore(store)]);
   // The stage's override, pinned in the manifest at ingest, or the model's own.
   const threshold = manifest.threshold ?? model.threshold;
-
-  // The manifest, not the order results arrived in, fixes the order of chunks.
-  const tables: Table[] = [];
-  for (const chunk of manifest.chunks) tables.push(decodeScoredChunk(await store.get(scoredChunkKey(manifest.runId, chunk.index))));
-  const table = tables.length === 1 ? tables[0] : tables[0].concat(...tables.slice(1));
-  if (table.numRows !== manifest.rows) {
-    throw new Error(`run ${manifest.runId}: scored chunks hold ${table.numRows} rows, the input has ${manifest.rows}`);
-  }
-
-  const isAnomaly = table.getChild('is_anomaly')!;
-  const score = table.getChild('score')!;
-  const issues = table.getChild('quality_issues')!;
-  const tradeIds = table.getChild('trade_id');
-  const sourceRows = table.getChild('source_row')!;
   // The analysts' verdict on a flagged row of this file (only flagged rows are looked up: a handful a day).
-  const verdictOf = (i: number): Verdict | undefined =>
-    feedback.index.size === 0
-      ? undefined
-      : feedback.index.verdictFor(manifest.input.key, (tradeIds?.get(i) as string | null | undefined) ?? null, sourceRows.get(i) as number)?.verdict;
+  const tally = new ResultTally(threshold, (tradeId, sourceRow) =>
+    feedback.index.size === 0 ? undefined : feedback.index.verdictFor(manifest.input.key, tradeId, sourceRow)?.verdict,
+  );
+
+  // The manifest, not the order results arrived in, fixes the order of chunks. Each chunk is counted
+  // and handed to the Parquet writer, then let go: memory is about one chunk and the row group being
+  // filled, whatever the file's size.
+  async function* scoredChunks(): AsyncGenerator<Uint8Array> {
+    for (const chunk of manifest.chunks) {
+      const bytes = await store.get(scoredChunkKey(manifest.runId, chunk.index));
+      const table = decodeScoredChunk(bytes);
+      if (table.numRows !== chunk.rows) {
+        throw new Error(`run ${manifest.runId}: scored chunk ${chunk.index} holds ${table.numRows} rows, the manifest says ${chunk.rows}`);
+      }
+      tally.add(table);
+      yield bytes;
+    }
+  }
+  const parquet = new ParquetStream(scoredChunks(), { maxRowGroupRows: deps.rowGroupRows ?? RESULT_ROW_GROUP_ROWS });
+
+  // Atomic publish: the Parquet is written (streamed, multipart) under runs/<runId>/staging/, and
+  // only once it is complete and checked is it copied to results/ (a CopyObject makes the whole object
+  // visible at once). A failure before the copy leaves nothing under results/ or reports/; a rerun
+  // writes the same bytes again and copies them, so a redrive is safe.
+  const staged = stagingKey(manifest.runId);
+  await putStreamed(store, staged, parquet, PARQUET_CONTENT_TYPE);
+  if (tally.rows !== manifest.rows || parquet.totals?.rows !== manifest.rows) {
+    throw new Error(`run ${manifest.runId}: scored chunks hold ${tally.rows} rows (${parquet.totals?.rows ?? 'none'} written), the input has ${manifest.rows}`);
+  }
+  const resultKeyName = resultKey(manifest);
+  await store.copy(staged, resultKeyName);
+
   const byReason: Record<string, number> = {};
   for (const s of input.scored) for (const [code, n] of Object.entries(s.byReason)) byReason[code] = (byReason[code] ?? 0) + n;
-  let anomalies = 0;
-  let badRows = 0;
-  let scored = 0;
-  let modelAnomalies = 0;
-  // What the severity is decided on: the rows that are not known false positives.
-  const open = { anomalies: 0, badRows: 0, maxScore: 0 };
-  let falsePositives = 0;
-  let confirmed = 0;
-  const modelFlagged: { i: number; score: number; verdict?: Verdict }[] = [];
-  const qualityRows: { i: number; verdict?: Verdict }[] = [];
-  for (let i = 0; i < table.numRows; i++) {
-    const s = score.get(i) as number | null;
-    const flagged = Boolean(isAnomaly.get(i));
-    // Every row scoring at or above the threshold is flagged, so unflagged rows need no verdict.
-    const verdict = flagged ? verdictOf(i) : undefined;
-    const known = verdict === 'false_positive';
-    if (flagged) {
-      anomalies++;
-      if (known) falsePositives++;
-      else open.anomalies++;
-      if (verdict === 'confirmed') confirmed++;
-    }
-    if (s !== null) {
-      scored++;
-      if (!known && s > open.maxScore) open.maxScore = s;
-      if (s >= threshold) {
-        modelAnomalies++;
-        if (!known) modelFlagged.push({ i, score: s, verdict });
-      }
-    }
-    if ((issues.get(i) as { length: number } | null)?.length) {
-      badRows++;
-      if (!known) {
-        open.badRows++;
-        if (qualityRows.length < QUALITY_EXAMPLES) qualityRows.push({ i, verdict });
-      }
-    }
-  }
-  modelFlagged.sort((a, b) => b.score - a.score);
-
-  const resultKeyName = resultKey(manifest);
-  await store.put(resultKeyName, tableToParquet(table), 'application/vnd.apache.parquet');
-
   const inputUri = `s3://${manifest.input.bucket}/${manifest.input.key}`;
   const finishedAt = new Date();
   const summary: RunSummary = {
@@ -151,30 +225,39 @@ export async function aggregateRun(input: AggregateTaskInput, deps: AggregateDep
     stage: deps.stage,
     input: { bucket: manifest.input.bucket, key: manifest.input.key },
     day: manifest.day,
-    rows: table.numRows,
-    badRows,
-    scored,
-    anomalies,
-    modelAnomalies,
-    severity: runSeverity({ ...open, rows: table.numRows, threshold }, deps.severity ?? DEFAULT_SEVERITY),
+    rows: tally.rows,
+    badRows: tally.badRows,
+    scored: tally.scored,
+    anomalies: tally.anomalies,
+    modelAnomalies: tally.modelAnomalies,
+    severity: runSeverity({ ...tally.open, rows: tally.rows, threshold }, deps.severity ?? DEFAULT_SEVERITY),
     threshold,
     modelVersion: model.version,
     modelFittedOnInput: model.training.sources.includes(inputUri),
     byReason,
-    topAnomalies: modelFlagged.slice(0, TOP_ANOMALIES).map((f) => rowOf(table, f.i, f.verdict)),
-    qualityExamples: qualityRows.map((q) => rowOf(table, q.i, q.verdict)),
+    topAnomalies: tally.topAnomalies,
+    qualityExamples: tally.qualityExamples,
     drift: runDrift(await chunkFeatureBins(store, manifest), model, deps.driftThreshold ?? DEFAULT_DRIFT_THRESHOLD),
-    feedback: { files: feedback.files, falsePositivesSuppressed: falsePositives, confirmed, errors: feedback.errors },
+    feedback: { files: feedback.files, falsePositivesSuppressed: tally.falsePositives, confirmed: tally.confirmed, errors: feedback.errors },
     result: `s3://${store.bucket}/${resultKeyName}`,
     summaryUri: `s3://${store.bucket}/${summaryKey(manifest)}`,
     startedAt: manifest.createdAt,
     finishedAt: finishedAt.toISOString(),
     durationMs: finishedAt.getTime() - Date.parse(manifest.createdAt),
   };
-  await putJson(store, `runs/${manifest.runId}/summary.json`, summary);
   await putJson(store, summaryKey(manifest), summary);
   await deps.alerts.publish(runAlert(summary));
+  await putJson(store, runSummaryKey(manifest.runId), summary);
   return summary;
+}
+
+async function finishedSummary(store: ObjectStore, runId: string): Promise<RunSummary | undefined> {
+  try {
+    return await getJson<RunSummary>(store, runSummaryKey(runId));
+  } catch (e: unknown) {
+    if (e instanceof ObjectNotFoundError) return undefined;
+    throw e;
+  }
 }
 
 /**

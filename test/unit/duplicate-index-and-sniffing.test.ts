@@ -201,12 +201,19 @@ describe('requireText', () => {
     await expect(collect(requireText(chunksOf(head), 'edge.csv'))).rejects.toThrow(UnreadableFileError);
   });
 
-  it('only sniffs the first chunk', async () => {
+  it('sniffs only the first 4 KiB, however the source splits them', async () => {
+    const start = Buffer.from(`trade_id\n${'x'.repeat(4096)}\n`);
     const later = Buffer.from('aé'.repeat(500), 'latin1');
 
-    const out = await collect(requireText(chunksOf(Buffer.from('trade_id\n'), later), 'later.csv'));
+    const out = await collect(requireText(chunksOf(start.subarray(0, 3), start.subarray(3), later), 'later.csv'));
 
-    expect(out.length).toBe(9 + later.length);
+    expect(out.length).toBe(start.length + later.length);
+  });
+
+  it('sniffs across small chunks: non-UTF-8 text split into 1-byte chunks is still refused', async () => {
+    const bytes = Buffer.from('aé'.repeat(500), 'latin1');
+
+    await expect(collect(requireText(chunksOf(...Array.from(bytes, (b) => Buffer.from([b]))), 'split.csv'))).rejects.toThrow(UnreadableFileError);
   });
 });
 

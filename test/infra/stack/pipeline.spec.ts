@@ -451,7 +451,12 @@ describe.each(STAGES)('stack for %s', (stage) => {
       // condition would make it a 403; a second, conditioned statement beside it would add nothing).
       expect(resourcesAllowed(st, 's3:ListBucket')).toEqual([`GETATT(${s.ids.bucket}.Arn)`]);
       expect(st.filter((x) => [x.Action].flat().includes('s3:ListBucket')).map((x) => x.Condition)).toEqual([undefined]);
-      expect(objectsAllowed(st, 's3:PutObject')).toEqual(['reports/*', 'results/*', 'runs/*/summary.json'].map((p) => `GETATT(${s.ids.bucket}.Arn)/${p}`));
+      // The result is staged under runs/<runId>/staging/ (a multipart upload, aborted on failure), then copied to results/.
+      expect(objectsAllowed(st, 's3:PutObject')).toEqual(['reports/*', 'results/*', 'runs/*/staging/*', 'runs/*/summary.json'].map((p) => `GETATT(${s.ids.bucket}.Arn)/${p}`));
+      expect(objectsAllowed(st, 's3:AbortMultipartUpload')).toEqual([`GETATT(${s.ids.bucket}.Arn)/runs/*/staging/*`]);
+      for (const key of ['runs/trades-0123456789abcdef/staging/result.parquet', 'results/date=2026-12-01/trades.parquet']) {
+        expect(objectsAllowed(st, 's3:PutObject').some((arn) => actionMatches(arn.slice(arn.indexOf('/') + 1), key)), key).toBe(true);
+      }
       publishes(s, s.ids.aggregateRole);
     });
 
@@ -499,7 +504,7 @@ describe.each(STAGES)('stack for %s', (stage) => {
       for (const role of roles) {
         const actions = statementsOf(s.template, role).flatMap((st) => [st.Action].flat());
         for (const action of actions.filter((a) => a.startsWith('s3:'))) {
-          expect(['s3:GetObject', 's3:PutObject', 's3:ListBucket'], `${role}: ${action}`).toContain(action);
+          expect(['s3:GetObject', 's3:PutObject', 's3:AbortMultipartUpload', 's3:ListBucket'], `${role}: ${action}`).toContain(action);
         }
       }
     });
