@@ -14,7 +14,7 @@
  * the servers' folders live under os.tmpdir() and are deleted at the end (also on Ctrl-C). A size
  * whose files would not fit on the disk is skipped with a message (~1 KB a row at the peak).
  */
-import { createReadStream, mkdirSync, mkdtempSync, rmSync, statfsSync, writeFileSync } from 'node:fs';
+import { createReadStream, mkdirSync, rmSync, statfsSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import { join, resolve } from 'node:path';
 import { performance } from 'node:perf_hooks';
@@ -25,7 +25,7 @@ import { saveModelToDir, saveModelToStore } from '../src/model/model-store.js';
 import { trainFromSources } from '../src/model/train-model.js';
 import type { ChunkSummary } from '../src/pipeline/manifest.js';
 import { readParquetFooter } from '../src/result/parquet-footer.js';
-import { lastLines, liveChildren, looksOutOfMemory, runMeasured, type ProcessOutcome } from './measured-process.js';
+import { benchWorkspace, lastLines, looksOutOfMemory, runMeasured, type ProcessOutcome } from './measured-process.js';
 import { PARSE_RESULT_MARKER, type GenerateResult, type GenerateSpec } from './parse-child.js';
 import {
   PIPELINE_RESULT_MARKER,
@@ -174,19 +174,8 @@ export async function runLargeFileBenchmark(options: LargeBenchOptions): Promise
   const { log, chunkRows } = options;
   const started = performance.now();
   const loadAverageStart = os.loadavg().map((l) => Number(l.toFixed(2)));
-  const tmpDir = mkdtempSync(join(os.tmpdir(), 'trade-anomaly-large-bench-'));
+  const { dir: tmpDir, close: cleanup } = benchWorkspace('trade-anomaly-large-bench-', log);
   let s3: EmbeddedS3 | undefined;
-  const cleanup = (): void => {
-    for (const child of liveChildren) child.kill('SIGKILL');
-    rmSync(tmpDir, { recursive: true, force: true });
-  };
-  const onSignal = (signal: NodeJS.Signals): void => {
-    log(`${signal}: removing ${tmpDir}`);
-    cleanup();
-    process.exit(130);
-  };
-  process.once('SIGINT', onSignal);
-  process.once('SIGTERM', onSignal);
 
   const sizes: LargeSizeResult[] = [];
   try {
@@ -314,8 +303,6 @@ export async function runLargeFileBenchmark(options: LargeBenchOptions): Promise
       rmSync(sizeDir, { recursive: true, force: true });
     }
   } finally {
-    process.off('SIGINT', onSignal);
-    process.off('SIGTERM', onSignal);
     await s3?.stop().catch(() => undefined);
     cleanup();
     log(`5. large: removed ${tmpDir}`);

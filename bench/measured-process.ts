@@ -1,6 +1,8 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
+import os from 'node:os';
+import { join } from 'node:path';
 
 /**
  * Runs a benchmark step in a child process with a timeout, polling its peak RSS (VmHWM) from /proc,
@@ -95,4 +97,31 @@ export function runMeasured(command: string, args: string[], timeoutMs: number, 
     });
     child.on('close', finish);
   });
+}
+
+/**
+ * A temporary folder for one benchmark section, removed (with every measured child killed) by
+ * `close()` and on SIGINT/SIGTERM, so an interrupted run leaves no multi-gigabyte files behind.
+ */
+export function benchWorkspace(prefix: string, log: (line: string) => void): { dir: string; close(): void } {
+  const dir = mkdtempSync(join(os.tmpdir(), prefix));
+  const cleanup = (): void => {
+    for (const child of liveChildren) child.kill('SIGKILL');
+    rmSync(dir, { recursive: true, force: true });
+  };
+  const onSignal = (signal: NodeJS.Signals): void => {
+    log(`${signal}: removing ${dir}`);
+    cleanup();
+    process.exit(130);
+  };
+  process.once('SIGINT', onSignal);
+  process.once('SIGTERM', onSignal);
+  return {
+    dir,
+    close(): void {
+      process.off('SIGINT', onSignal);
+      process.off('SIGTERM', onSignal);
+      cleanup();
+    },
+  };
 }

@@ -14,7 +14,7 @@
  * - Memory is sampled inside each pass every tenth of the file (rss, heapUsed, arrayBuffers), so the
  *   report shows whether it is flat along the file and not only its peak.
  */
-import { mkdtempSync, rmSync, statfsSync } from 'node:fs';
+import { rmSync, statfsSync } from 'node:fs';
 import os from 'node:os';
 import { join, resolve } from 'node:path';
 import { performance } from 'node:perf_hooks';
@@ -30,7 +30,7 @@ import {
   type ParseChildSpec,
   type ParseMode,
 } from './parse-child.js';
-import { lastLines, liveChildren, looksOutOfMemory, runMeasured } from './measured-process.js';
+import { benchWorkspace, lastLines, looksOutOfMemory, runMeasured } from './measured-process.js';
 import { PROJECT_ROOT } from './shuttle.js';
 
 export const DEFAULT_PARSE_ROWS: readonly number[] = [150_000, 1_000_000, 10_000_000];
@@ -191,19 +191,8 @@ export async function runParseBenchmark(options: ParseBenchOptions): Promise<Par
   const { log } = options;
   const started = performance.now();
   const loadAverageStart = os.loadavg().map((l) => Number(l.toFixed(2)));
-  const tmpDir = mkdtempSync(join(os.tmpdir(), 'trade-anomaly-parse-bench-'));
+  const { dir: tmpDir, close: cleanup } = benchWorkspace('trade-anomaly-parse-bench-', log);
   const diskFreeBytesAtStart = freeBytes(tmpDir);
-  const cleanup = (): void => {
-    for (const child of liveChildren) child.kill('SIGKILL');
-    rmSync(tmpDir, { recursive: true, force: true });
-  };
-  const onSignal = (signal: NodeJS.Signals): void => {
-    log(`${signal}: removing ${tmpDir}`);
-    cleanup();
-    process.exit(130);
-  };
-  process.once('SIGINT', onSignal);
-  process.once('SIGTERM', onSignal);
 
   const sizes: SizeResult[] = [];
   try {
@@ -259,8 +248,6 @@ export async function runParseBenchmark(options: ParseBenchOptions): Promise<Par
       }
     }
   } finally {
-    process.off('SIGINT', onSignal);
-    process.off('SIGTERM', onSignal);
     cleanup();
     log(`4. parse: removed ${tmpDir}`);
   }
