@@ -16,7 +16,8 @@ import { fileURLToPath } from 'node:url';
 import { createS3Client } from '../src/adapters/aws-clients.js';
 import { S3ObjectStore } from '../src/adapters/s3-object-store.js';
 import { ModelCache } from '../src/model/model-store.js';
-import type { AggregateTaskInput, ChunkSummary, ExecutionInput } from '../src/pipeline/manifest.js';
+import { withChunkList } from '../src/pipeline/chunk-list.js';
+import type { AggregateTaskInput, ChunkSummary, ExecutionInput, ExecutionWithChunks } from '../src/pipeline/manifest.js';
 import type { Alert } from '../src/ports/alert-sink.js';
 import { aggregateRun } from '../src/steps/aggregate-step.js';
 import { ingestObject } from '../src/steps/ingest-step.js';
@@ -37,7 +38,7 @@ export interface IngestSpec extends BaseSpec {
 
 export interface ScoreSpec extends BaseSpec {
   task: 'score';
-  execution: ExecutionInput;
+  execution: ExecutionWithChunks;
   /** The chunks this process scores, in this order. */
   chunkIndexes: number[];
 }
@@ -72,7 +73,8 @@ export interface IngestResult extends StepMeasures {
   task: 'ingest';
   status: string;
   rows: number;
-  execution: ExecutionInput;
+  /** With its chunk list, read from S3 when the run has too many chunks to carry it inline. */
+  execution: ExecutionWithChunks;
 }
 
 export interface ScoreResult extends StepMeasures {
@@ -138,7 +140,7 @@ export async function runPipelineChild(spec: PipelineChildSpec): Promise<Pipelin
           },
         );
         if (outcome.status !== 'started' || !execution) throw new Error(`ingest did not start a run: ${JSON.stringify(outcome)}`);
-        return { task: 'ingest' as const, status: outcome.status, rows: outcome.rows, execution };
+        return { task: 'ingest' as const, status: outcome.status, rows: outcome.rows, execution: await withChunkList(store, execution) };
       });
     }
     if (spec.task === 'score') {

@@ -3,7 +3,9 @@
  * with the variable's name. Pure functions of an environment object, so they are tested without
  * loading a handler.
  */
-import type { SeverityLevels } from '../src/steps/aggregate-step.js';
+import { ALL_CLEAR_MODES, isAllClearMode, type AllClearMode } from '../src/alerts/all-clear.js';
+import { severityLevelsProblem, type SeverityLevels } from '../src/alerts/severity.js';
+import { DEFAULT_MODEL_KIND, isModelKind, MODEL_KINDS, type ModelKind } from '../src/model/model-kind.js';
 
 type Environment = Readonly<Record<string, string | undefined>>;
 
@@ -38,12 +40,28 @@ function shareEnv(name: string, fallback: number, env: Environment): number {
   return value;
 }
 
-/** The stage's severity levels (set by the stack from cdk.json `severity`); each unset one keeps its default. */
+/**
+ * The stage's severity levels (set by the stack from cdk.json `severity`); each unset one keeps its
+ * default, except that an unset medium level never sits above a high level the stage lowered.
+ */
 export function severityFromEnv(defaults: SeverityLevels, env: Environment = process.env): SeverityLevels {
-  return {
-    highScore: shareEnv('SEVERITY_HIGH_SCORE', defaults.highScore, env),
+  const highScore = shareEnv('SEVERITY_HIGH_SCORE', defaults.highScore, env);
+  const levels = {
+    highScore,
+    mediumScore: shareEnv('SEVERITY_MEDIUM_SCORE', Math.min(defaults.mediumScore, highScore), env),
     highBadRowShare: shareEnv('SEVERITY_HIGH_BAD_ROW_SHARE', defaults.highBadRowShare, env),
   };
+  const problem = severityLevelsProblem(levels);
+  if (problem) throw new InvalidEnvironmentError(`SEVERITY_MEDIUM_SCORE and SEVERITY_HIGH_SCORE: ${problem}`);
+  return levels;
+}
+
+/** What a clean day publishes (cdk.json alerts.allClear, ALERT_ALL_CLEAR); `fallback` when unset. */
+export function allClearFromEnv(fallback: AllClearMode, env: Environment = process.env): AllClearMode {
+  const text = env.ALERT_ALL_CLEAR;
+  if (text === undefined || text === '') return fallback;
+  if (!isAllClearMode(text)) throw new InvalidEnvironmentError(`ALERT_ALL_CLEAR must be one of ${ALL_CLEAR_MODES.join(', ')}, got ${JSON.stringify(text)}`);
+  return text;
 }
 
 /** The stage's anomaly threshold (cdk.json anomalyThreshold), overriding the model's; undefined when unset. */
@@ -64,4 +82,12 @@ export function driftThresholdFromEnv(fallback: number, env: Environment = proce
     throw new InvalidEnvironmentError(`DRIFT_THRESHOLD must be a PSI in (0, ${MAX_DRIFT_THRESHOLD}], got ${JSON.stringify(text)}`);
   }
   return value;
+}
+
+/** The model kind the train function fits (cdk.json algorithm, MODEL_ALGORITHM); the forest when unset. */
+export function algorithmFromEnv(env: Environment = process.env): ModelKind {
+  const text = env.MODEL_ALGORITHM;
+  if (text === undefined || text === '') return DEFAULT_MODEL_KIND;
+  if (!isModelKind(text)) throw new InvalidEnvironmentError(`MODEL_ALGORITHM must be one of ${MODEL_KINDS.join(', ')}, got ${JSON.stringify(text)}`);
+  return text;
 }

@@ -5,6 +5,7 @@ import { logMetrics } from '@aws-lambda-powertools/metrics/middleware';
 import type { S3Event } from 'aws-lambda';
 import { parseSchemaText } from '../src/schema/schema-settings.js';
 import { trainStep, type TrainOutcome } from '../src/steps/train-step.js';
+import { algorithmFromEnv } from './environment.js';
 import { logger, metrics, requireEnv, snsAlertSink, stage, storeFor } from './runtime.js';
 
 /**
@@ -17,6 +18,8 @@ const deps = {
   schema: process.env.TRADE_SCHEMA ? parseSchemaText(process.env.TRADE_SCHEMA, 'environment variable TRADE_SCHEMA') : undefined,
   alerts: snsAlertSink(requireEnv('OPS_TOPIC_ARN')),
   stage,
+  // The kind of model the stage trains (cdk.json algorithm), checked at cold start.
+  algorithm: algorithmFromEnv(),
 };
 
 /**

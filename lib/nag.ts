@@ -31,3 +31,13 @@ export function regionAndAccount(scope: IConstruct): { region: string; account: 
     account: Token.isUnresolved(stack.account) ? '<AWS::AccountId>' : stack.account,
   };
 }
+
+/**
+ * How cdk-nag spells the resource name that CDK cuts out of a construct's ARN (`Arn.split` of its Ref,
+ * e.g. a state machine's name inside its executions' ARNs): the unresolved Fn::Select as JSON.
+ * `index` is the name's position in the colon-separated ARN (6 for `arn:p:states:r:a:stateMachine:NAME`).
+ */
+export function splitArnNameToken(construct: IConstruct, index = 6): string {
+  const element = (construct.node.defaultChild ?? construct) as CfnElement;
+  return JSON.stringify({ 'Fn::Select': [index, { 'Fn::Split': [':', { Ref: Stack.of(construct).getLogicalId(element) }] }] });
+}

@@ -41,14 +41,27 @@ export interface RetryConfig {
 }
 
 /**
- * When a run's alert says HIGH rather than LOW. Passed to aggregate (SEVERITY_HIGH_SCORE,
- * SEVERITY_HIGH_BAD_ROW_SHARE); the defaults in src/steps/aggregate-step.ts apply locally.
+ * The severity levels of flagged rows and of a run (LOW, MEDIUM, HIGH; CLEAR without anomalies).
+ * Passed to aggregate (SEVERITY_HIGH_SCORE, SEVERITY_MEDIUM_SCORE, SEVERITY_HIGH_BAD_ROW_SHARE); the
+ * defaults in src/alerts/severity.ts apply locally.
  */
 export interface SeverityConfig {
-  /** A model score at or above this (and the model's threshold) makes the run HIGH. */
+  /** A model score at or above this (and the model's threshold) makes a row, and the run, HIGH. */
   readonly highScore: number;
+  /** A model score at or above this (and the threshold), below highScore, is MEDIUM. At most highScore. */
+  readonly mediumScore: number;
   /** More than this share of rows breaking data-quality rules makes the run HIGH. */
   readonly highBadRowShare: number;
+}
+
+/** What a clean day (a CLEAR run) publishes; see src/alerts/all-clear.ts. */
+export const ALL_CLEAR_MODES = ['send', 'quiet', 'none'] as const;
+export type AllClearMode = (typeof ALL_CLEAR_MODES)[number];
+
+/** The run alerts of the stage. Passed to aggregate (ALERT_ALL_CLEAR). */
+export interface AlertsConfig {
+  /** `send`: the full alert; `quiet` (default): a short all-clear summary; `none`: nothing (unless drift or feedback errors need a look). */
+  readonly allClear: AllClearMode;
 }
 
 /** CloudWatch alarms of the stage. Each alarm fires when its metric reaches the threshold in one period. */
@@ -96,8 +109,13 @@ export interface StageConfig {
   readonly opsEmails: readonly string[];
   /** Rows per chunk written by ingest; one score invocation per chunk. */
   readonly chunkRows: number;
-  /** How many chunks are scored at once (the Map state's MaxConcurrency). */
+  /** How many chunks are scored at once by the inline Map (a run of at most 40 chunks; its MaxConcurrency). */
   readonly mapConcurrency: number;
+  /**
+   * How many chunks are scored at once by the Distributed Map (a run of more than 40 chunks, or a chunk
+   * list near the 256 KiB state limit): its MaxConcurrency, i.e. concurrent score invocations.
+   */
+  readonly distributedMapConcurrency: number;
   readonly functions: Readonly<Record<FunctionName, FunctionSizing>>;
   /** Retention of every log group of the stage; one of the values CloudWatch Logs accepts. */
   readonly logRetentionDays: RetentionDays;
@@ -107,6 +125,8 @@ export interface StageConfig {
   readonly versioned: boolean;
   readonly scoreRetry: RetryConfig;
   readonly severity: SeverityConfig;
+  /** Absent in cdk.json: `{ allClear: 'quiet' }`. */
+  readonly alerts: AlertsConfig;
   readonly alarms: AlarmConfig;
   /** When the day's file is expected; absent: no arrival check (a stage that gets files only on demand). */
   readonly dailyFile?: DailyFileConfig;
@@ -127,6 +147,11 @@ export interface StageConfig {
    * as DRIFT_THRESHOLD. Drift never changes a run's severity.
    */
   readonly driftThreshold: number;
+  /**
+   * The kind of model the stage's train function fits (cdk.json `algorithm`, one of MODEL_ALGORITHMS;
+   * default isolation-forest). Passed to it as MODEL_ALGORITHM. Scoring reads the kind from each model.
+   */
+  readonly algorithm: ModelAlgorithm;
   /** The schema file's document as compact JSON, read at synth. */
   readonly schemaJson?: string;
 }
@@ -138,6 +163,14 @@ export interface StageConfig {
 export const DEFAULT_DRIFT_THRESHOLD = 0.25;
 /** A PSI above this would never warn on any realistic day. */
 export const MAX_DRIFT_THRESHOLD = 10;
+
+/**
+ * The model kinds a stage can train, as src/model/model-kind.ts has them (lib/ does not import runtime
+ * code; a test checks that the two agree). docs/model.md compares them.
+ */
+export const MODEL_ALGORITHMS = ['isolation-forest', 'ocsvm', 'autoencoder', 'pca', 'ensemble'] as const;
+export type ModelAlgorithm = (typeof MODEL_ALGORITHMS)[number];
+export const DEFAULT_MODEL_ALGORITHM: ModelAlgorithm = 'isolation-forest';
 
 /** Lambda's environment is 4 KB in all; leave room for the other variables. */
 export const MAX_SCHEMA_JSON_BYTES = 3000;
@@ -156,17 +189,23 @@ export class StageConfigError extends Error {
 
 /*
  * Bounds and why:
- * - chunkRows: the manifest's chunk list and the per-chunk summaries travel in the execution's state,
- *   which Step Functions caps at 256 KiB, and each Map iteration adds ~6 history events (25,000 max
- *   for a Standard execution). 10,000 rows keeps the busiest desk (10M rows) at 1,000 chunks; above
- *   1,000,000 a chunk no longer fits a score function's memory comfortably.
+ * - chunkRows: one score invocation per chunk. Up to 40 chunks are scored by the inline Map (the chunk
+ *   list and per-chunk summaries in the execution's 256 KiB state), more by the Distributed Map (the
+ *   list read from S3, each chunk a child execution, nothing per chunk in the parent's state or
+ *   history). 10,000 rows keeps the busiest desk (10M rows) at 1,000 chunks, each invocation's start
+ *   and model load a small share of its work; above 1,000,000 a chunk no longer fits a score
+ *   function's memory comfortably. See docs/scaling.md.
  * - mapConcurrency: an inline Map runs at most 40 iterations at once, so a larger value has no effect.
+ * - distributedMapConcurrency: a Distributed Map allows 10,000 child executions at once, but each is a
+ *   score invocation, and an account's Lambda concurrency is 1,000 by default, shared by every function;
+ *   more than that would only be throttled (and retried).
  * - memoryMb / timeoutSeconds: Lambda's own limits.
  * - backoffRate: Step Functions requires >= 1.
  */
 const LIMITS = {
   chunkRows: { min: 10_000, max: 1_000_000 },
   mapConcurrency: { min: 1, max: 40 },
+  distributedMapConcurrency: { min: 1, max: 1_000 },
   memoryMb: { min: 128, max: 10_240 },
   timeoutSeconds: { min: 1, max: 900 },
   maxAttempts: { min: 0, max: 10 },
@@ -227,23 +266,27 @@ export function loadStageConfig(stages: unknown, stage: string, projectRoot = PR
     'opsEmails',
     'chunkRows',
     'mapConcurrency',
+    'distributedMapConcurrency',
     'functions',
     'logRetentionDays',
     'retainData',
     'versioned',
     'scoreRetry',
     'severity',
+    'alerts',
     'alarms',
     'dailyFile',
     'schemaFile',
     'anomalyThreshold',
     'driftThreshold',
+    'algorithm',
   ]);
 
   const alertEmails = c.emails('alertEmails', raw.alertEmails);
   const opsEmails = c.emails('opsEmails', raw.opsEmails);
   const chunkRows = c.integer('chunkRows', raw.chunkRows, LIMITS.chunkRows);
   const mapConcurrency = c.integer('mapConcurrency', raw.mapConcurrency, LIMITS.mapConcurrency);
+  const distributedMapConcurrency = c.integer('distributedMapConcurrency', raw.distributedMapConcurrency, LIMITS.distributedMapConcurrency);
 
   const rawFunctions = c.object('functions', raw.functions);
   const optionalFunctions = Object.keys(OPTIONAL_FUNCTION_SIZING) as Array<keyof typeof OPTIONAL_FUNCTION_SIZING>;
@@ -272,11 +315,25 @@ export function loadStageConfig(stages: unknown, stage: string, projectRoot = PR
   };
 
   const rawSeverity = c.object('severity', raw.severity);
-  c.onlyKeys('severity', rawSeverity, ['highScore', 'highBadRowShare']);
+  c.onlyKeys('severity', rawSeverity, ['highScore', 'mediumScore', 'highBadRowShare']);
   const severity: SeverityConfig = {
     highScore: c.number('severity.highScore', rawSeverity.highScore, LIMITS.severityShare),
+    mediumScore: c.number('severity.mediumScore', rawSeverity.mediumScore, LIMITS.severityShare),
     highBadRowShare: c.number('severity.highBadRowShare', rawSeverity.highBadRowShare, LIMITS.severityShare),
   };
+  if (typeof severity.mediumScore === 'number' && typeof severity.highScore === 'number' && severity.mediumScore > severity.highScore) {
+    problems.push(`severity.mediumScore (${severity.mediumScore}) must not be above severity.highScore (${severity.highScore})`);
+  }
+
+  let alerts: AlertsConfig = { allClear: 'quiet' };
+  if (raw.alerts !== undefined) {
+    const rawAlerts = c.object('alerts', raw.alerts);
+    c.onlyKeys('alerts', rawAlerts, ['allClear']);
+    if (rawAlerts.allClear !== undefined) {
+      if (typeof rawAlerts.allClear === 'string' && (ALL_CLEAR_MODES as readonly string[]).includes(rawAlerts.allClear)) alerts = { allClear: rawAlerts.allClear as AllClearMode };
+      else problems.push(`alerts.allClear must be one of ${ALL_CLEAR_MODES.map((m) => JSON.stringify(m)).join(', ')}, got ${describe(rawAlerts.allClear)}`);
+    }
+  }
 
   const rawAlarms = c.object('alarms', raw.alarms);
   c.onlyKeys('alarms', rawAlarms, ['enabled', 'periodMinutes', 'lambdaErrors', 'lambdaThrottles', 'failedExecutions', 'deadLetterMessages']);
@@ -311,6 +368,14 @@ export function loadStageConfig(stages: unknown, stage: string, projectRoot = PR
     if (typeof value !== 'number' || !Number.isFinite(value) || value <= 0 || value > MAX_DRIFT_THRESHOLD) {
       problems.push(`driftThreshold must be a PSI greater than 0 and at most ${MAX_DRIFT_THRESHOLD} (${DEFAULT_DRIFT_THRESHOLD} is the conventional "significant" drift), got ${describe(value)}`);
     } else driftThreshold = value;
+  }
+
+  let algorithm = DEFAULT_MODEL_ALGORITHM;
+  if (raw.algorithm !== undefined) {
+    const value = raw.algorithm;
+    if (typeof value !== 'string' || !(MODEL_ALGORITHMS as readonly string[]).includes(value)) {
+      problems.push(`algorithm must be one of ${MODEL_ALGORITHMS.join(', ')} (the model kind the train function fits), got ${describe(value)}`);
+    } else algorithm = value as ModelAlgorithm;
   }
 
   let schemaFile: string | undefined;
@@ -355,17 +420,20 @@ export function loadStageConfig(stages: unknown, stage: string, projectRoot = PR
     opsEmails,
     chunkRows,
     mapConcurrency,
+    distributedMapConcurrency,
     functions,
     logRetentionDays,
     retainData,
     versioned,
     scoreRetry,
     severity,
+    alerts,
     alarms,
     ...(dailyFile ? { dailyFile } : {}),
     ...(schemaFile ? { schemaFile, schemaJson } : {}),
     ...(anomalyThreshold !== undefined ? { anomalyThreshold } : {}),
     driftThreshold,
+    algorithm,
   };
 }
 

@@ -1,24 +1,28 @@
 import { ArnFormat, Duration, RemovalPolicy, Stack } from 'aws-cdk-lib';
 import { Rule } from 'aws-cdk-lib/aws-events';
 import { LambdaFunction } from 'aws-cdk-lib/aws-events-targets';
-import { PolicyStatement } from 'aws-cdk-lib/aws-iam';
+import { PolicyStatement, Role } from 'aws-cdk-lib/aws-iam';
 import { SqsDestination } from 'aws-cdk-lib/aws-lambda-destinations';
 import { LogGroup } from 'aws-cdk-lib/aws-logs';
 import { EventType } from 'aws-cdk-lib/aws-s3';
 import { LambdaDestination } from 'aws-cdk-lib/aws-s3-notifications';
 import { Queue, QueueEncryption } from 'aws-cdk-lib/aws-sqs';
 import {
+  Choice,
+  Condition,
   DefinitionBody,
+  DistributedMap,
   Errors,
   JsonPath,
   LogLevel,
   Map as MapState,
+  S3JsonItemReader,
   StateMachine,
   StateMachineType,
 } from 'aws-cdk-lib/aws-stepfunctions';
 import { LambdaInvoke } from 'aws-cdk-lib/aws-stepfunctions-tasks';
 import { Construct } from 'constructs';
-import { acknowledge, arnToken, regionAndAccount } from '../nag.js';
+import { acknowledge, arnToken, regionAndAccount, splitArnNameToken } from '../nag.js';
 import type { StageConfig } from '../stage-config.js';
 import type { Alerts } from './alerts.js';
 import { PARQUET_WASM_FILE, PipelineFunction } from './pipeline-function.js';
@@ -40,6 +44,17 @@ const RUN_FAILED_SIZING = { memoryMb: 256, timeoutSeconds: 30 };
  */
 export const EXECUTION_TIMEOUT = Duration.hours(12);
 
+/**
+ * A run of more chunks than this is scored by the Distributed Map; up to this many, by the inline Map
+ * (whose practical parallelism is 40). Ingest applies the same bound when it decides whether the chunk
+ * list travels inline (INLINE_MAP_MAX_CHUNKS in src/pipeline/chunk-list.ts; lib/ does not import
+ * runtime code, a test checks that the two agree).
+ */
+export const INLINE_MAP_MAX_CHUNKS = 40;
+
+/** The Distributed Map's Map Run label: its child executions are named after it. */
+export const DISTRIBUTED_MAP_LABEL = 'ScoreChunks';
+
 /** The execution statuses that end a run without a result; each one gets a failure alert. */
 export const UNSUCCESSFUL_STATUSES = ['FAILED', 'TIMED_OUT', 'ABORTED'] as const;
 
@@ -49,10 +64,14 @@ export const UNSUCCESSFUL_STATUSES = ['FAILED', 'TIMED_OUT', 'ABORTED'] as const
  * failure alert.
  *
  * Only S3 keys and counts travel between steps: a Standard execution's state is capped at 256 KiB.
+ * A Choice picks the Map: the inline Map while ingest put the chunk list in the input (at most 40
+ * chunks, the list well under 256 KiB), else a Distributed Map that reads the list from
+ * runs/<runId>/chunks.json and scores each chunk in a child execution (see buildStateMachine).
  *
  * Failures and redrive: the definition has no Catch. A chunk or aggregate that fails after its
  * retries fails the execution at that state, and RedriveExecution restarts exactly there (an inline
- * Map reruns only its failed iterations; scored chunks and the state before are kept). A Catch that led
+ * Map reruns only its failed iterations, a Distributed Map only its Map Run's failed child executions;
+ * scored chunks and the state before are kept). A Catch that led
  * to an alert and a Fail state would end every failed execution in that Fail state, so a redrive would
  * only replay the Fail. The failure alert comes from EventBridge instead: every execution that ends
  * FAILED, TIMED_OUT or ABORTED (the last two a Catch never sees) invokes the run-failed function,
@@ -113,8 +132,10 @@ export class Pipeline extends Construct {
         STAGE: config.stage,
         TOPIC_ARN: alerts.topic.topicArn,
         SEVERITY_HIGH_SCORE: String(config.severity.highScore),
+        SEVERITY_MEDIUM_SCORE: String(config.severity.mediumScore),
         SEVERITY_HIGH_BAD_ROW_SHARE: String(config.severity.highBadRowShare),
         DRIFT_THRESHOLD: String(config.driftThreshold),
+        ALERT_ALL_CLEAR: config.alerts.allClear,
       },
       filesBesideBundle: [PARQUET_WASM_FILE],
     });
@@ -132,7 +153,7 @@ export class Pipeline extends Construct {
       },
       { prefix: 'models', actions: ['s3:GetObject'], why: "aggregate loads the run's pinned model version (its threshold and version go into the summary)" },
       { prefix: 'results', actions: ['s3:PutObject'], why: "aggregate publishes the run's complete Parquet result (a CopyObject from the staging key)" },
-      { prefix: 'reports', actions: ['s3:PutObject'], why: "aggregate writes the run's summary.json for people and tools" },
+      { prefix: 'reports', actions: ['s3:PutObject'], why: "aggregate writes the run's summary.json and report.html for people and tools" },
       { prefix: 'feedback', actions: ['s3:GetObject'], why: "aggregate reads the analysts' feedback files to leave known false positives out of the alert" },
     ]);
     // Also lists feedback/ (the analysts' files). No prefix condition: it would be redundant beside this
@@ -141,7 +162,7 @@ export class Pipeline extends Construct {
     storage.grantList(this.aggregate.role);
     alerts.grantPublish(this.aggregate.role);
 
-    this.stateMachine = this.buildStateMachine(config);
+    this.stateMachine = this.buildStateMachine(config, storage);
 
     this.ingest = new PipelineFunction(this, 'Ingest', {
       entryName: 'ingest',
@@ -216,35 +237,55 @@ export class Pipeline extends Construct {
     });
   }
 
-  private buildStateMachine(config: StageConfig): StateMachine {
-    const scoreChunk = new LambdaInvoke(this, 'ScoreChunk', {
-      lambdaFunction: this.score.function,
-      // The iteration's result is the handler's return value (a small per-chunk summary).
-      payloadResponseOnly: true,
-    });
-    // Lambda's own transient errors keep CDK's default retrier (added first, so it matches first);
-    // everything else the score function throws is retried per the stage's policy.
-    scoreChunk.addRetry({
-      errors: [Errors.TASKS_FAILED],
-      maxAttempts: config.scoreRetry.maxAttempts,
-      interval: Duration.seconds(config.scoreRetry.intervalSeconds),
-      backoffRate: config.scoreRetry.backoffRate,
-    });
+  private buildStateMachine(config: StageConfig, storage: Storage): StateMachine {
+    // Both Maps give each iteration the same event: the run's keys and one chunk.
+    const itemSelector = {
+      runId: JsonPath.stringAt('$.runId'),
+      bucket: JsonPath.stringAt('$.bucket'),
+      manifestKey: JsonPath.stringAt('$.manifestKey'),
+      chunk: JsonPath.objectAt('$$.Map.Item.Value'),
+    };
 
     // An inline Map (no ItemReader/ResultWriter): its iterations' results stay in the execution, so a
-    // redrive reruns only the iterations that failed.
+    // redrive reruns only the iterations that failed. Its results (one small ChunkSummary a chunk) go
+    // to aggregate as $.scored.
     const scoreChunks = new MapState(this, 'ScoreChunks', {
       itemsPath: JsonPath.stringAt('$.chunks'),
       maxConcurrency: config.mapConcurrency,
-      itemSelector: {
-        runId: JsonPath.stringAt('$.runId'),
-        bucket: JsonPath.stringAt('$.bucket'),
-        manifestKey: JsonPath.stringAt('$.manifestKey'),
-        chunk: JsonPath.objectAt('$$.Map.Item.Value'),
-      },
+      itemSelector,
       resultPath: '$.scored',
     });
-    scoreChunks.itemProcessor(scoreChunk);
+    scoreChunks.itemProcessor(this.scoreTask('ScoreChunk', config));
+
+    // A Distributed Map for the long runs: the items come from the JSON array ingest wrote to
+    // runs/<runId>/chunks.json (nothing per chunk in the parent's state or history), MaxConcurrency
+    // from the stage (up to 1,000 concurrent score invocations, not the inline Map's 40).
+    // - Child executions are STANDARD, not EXPRESS: a chunk's worst case with prod's retry policy
+    //   (5 attempts of up to 120 s plus back-off, ~11 min) exceeds an Express execution's 5-minute
+    //   limit; a Standard child runs each state exactly once, keeps its history for debugging a failed
+    //   chunk, and a redrive of the parent redrives the Map Run's failed children only. Their extra
+    //   cost is ~3 state transitions a chunk: $0.075 for 1,000 chunks (docs/scaling.md).
+    // - ToleratedFailurePercentage 0: one chunk failed for good fails the run (a result with rows
+    //   missing is worse than none), where the redrive picks it up.
+    // - Results discarded, no ResultWriter: aggregate needs nothing from them (the scored chunks and
+    //   each chunk's counts are in S3 beside them), so the state machine needs no write access to the
+    //   bucket. Each child returns only its chunk's index, so the results Step Functions gathers before
+    //   dropping them stay ~15 bytes a chunk, far below the 256 KiB state limit.
+    const scoreChunksDistributed = new DistributedMap(this, 'ScoreChunksDistributed', {
+      itemReader: new S3JsonItemReader({
+        // The bucket by path, not the Bucket construct: with the construct CDK would grant
+        // s3:GetObject on every object of the bucket; the grant below names the chunk lists only.
+        bucketNamePath: JsonPath.stringAt('$.bucket'),
+        key: JsonPath.stringAt('$.chunksKey'),
+      }),
+      maxConcurrency: config.distributedMapConcurrency,
+      toleratedFailurePercentage: 0,
+      mapExecutionType: StateMachineType.STANDARD,
+      label: DISTRIBUTED_MAP_LABEL,
+      itemSelector,
+      resultPath: JsonPath.DISCARD,
+    });
+    scoreChunksDistributed.itemProcessor(this.scoreTask('ScoreChunkInChild', config, { 'index.$': '$.index' }));
 
     const aggregate = new LambdaInvoke(this, 'AggregateRun', {
       lambdaFunction: this.aggregate.function,
@@ -257,14 +298,42 @@ export class Pipeline extends Construct {
       removalPolicy: config.retainData ? RemovalPolicy.RETAIN : RemovalPolicy.DESTROY,
     });
 
+    // Ingest leaves the chunk list out of the input when it is long (more than 40 chunks, or its JSON
+    // over 200 KiB); the chunk count is checked too, so a list can never reach the inline Map past 40.
+    const chooseMap = new Choice(this, 'ChooseMap', {
+      comment: `inline Map while the chunk list is in the input and has at most ${INLINE_MAP_MAX_CHUNKS} chunks; else the Distributed Map over runs/<runId>/chunks.json`,
+    })
+      .when(Condition.and(Condition.isPresent('$.chunks'), Condition.numberLessThanEquals('$.chunkCount', INLINE_MAP_MAX_CHUNKS)), scoreChunks.next(aggregate))
+      .otherwise(scoreChunksDistributed.next(aggregate));
+
     const stateMachine = new StateMachine(this, 'StateMachine', {
       stateMachineType: StateMachineType.STANDARD,
-      definitionBody: DefinitionBody.fromChainable(scoreChunks.next(aggregate)),
+      definitionBody: DefinitionBody.fromChainable(chooseMap),
       timeout: EXECUTION_TIMEOUT,
       logs: { destination: logGroup, level: LogLevel.ALL, includeExecutionData: true },
       tracingEnabled: true,
       comment: `trade-anomaly ${config.stage}: score a run's chunks, then aggregate; failures fail the execution (redrivable) and alert via EventBridge`,
     });
+    // The Distributed Map's ItemReader reads the run's chunk list, and nothing else of the bucket.
+    if (!(stateMachine.role instanceof Role)) throw new Error('the state machine role is made by the StateMachine construct');
+    storage.grantObjectAccess(stateMachine.role, [
+      { prefix: 'runs', keys: '*/chunks.json', actions: ['s3:GetObject'], why: "the Distributed Map's ItemReader reads the run's chunk list, runs/<runId>/chunks.json" },
+    ]);
+    // CDK's DistributedMap grants the state machine the rights to run its own child executions
+    // (StartExecution on itself; Describe, Stop and Redrive on its executions).
+    const { region, account } = regionAndAccount(this);
+    const executionsOf = (name: string) => `arn:<AWS::Partition>:states:${region}:${account}:execution:${splitArnNameToken(stateMachine)}${name}:*`;
+    acknowledge(
+      stateMachine.node.findChild('DistributedMapPolicy'),
+      {
+        id: `AwsSolutions-IAM5[Resource::${executionsOf('')}]`,
+        reason: "The Distributed Map's child executions are named by Step Functions when they start, so states:DescribeExecution and states:StopExecution are granted on this state machine's executions (name wildcard) and nothing else.",
+      },
+      {
+        id: `AwsSolutions-IAM5[Resource::${executionsOf(`/${DISTRIBUTED_MAP_LABEL}`)}]`,
+        reason: `A redrive of a run redrives its Map Run's failed child executions, named ${DISTRIBUTED_MAP_LABEL}:<id> under this state machine when they start: states:RedriveExecution on those names only.`,
+      },
+    );
     acknowledge(
       stateMachine.role,
       ...[this.score, this.aggregate].map((fn) => ({
@@ -277,5 +346,27 @@ export class Pipeline extends Construct {
       },
     );
     return stateMachine;
+  }
+
+  /**
+   * The score task of a Map's iteration, retried per the stage's policy. `resultSelector` trims what
+   * the iteration returns (the Distributed Map's children return only their chunk's index).
+   */
+  private scoreTask(id: string, config: StageConfig, resultSelector?: Record<string, string>): LambdaInvoke {
+    const task = new LambdaInvoke(this, id, {
+      lambdaFunction: this.score.function,
+      // The iteration's result is the handler's return value (a small per-chunk summary).
+      payloadResponseOnly: true,
+      resultSelector,
+    });
+    // Lambda's own transient errors keep CDK's default retrier (added first, so it matches first);
+    // everything else the score function throws is retried per the stage's policy.
+    task.addRetry({
+      errors: [Errors.TASKS_FAILED],
+      maxAttempts: config.scoreRetry.maxAttempts,
+      interval: Duration.seconds(config.scoreRetry.intervalSeconds),
+      backoffRate: config.scoreRetry.backoffRate,
+    });
+    return task;
   }
 }

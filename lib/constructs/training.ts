@@ -40,6 +40,8 @@ export class Training extends Construct {
       environment: {
         STAGE: config.stage,
         OPS_TOPIC_ARN: alerts.opsTopic.topicArn,
+        // The model kind the stage trains (cdk.json algorithm); checked again at cold start.
+        MODEL_ALGORITHM: config.algorithm,
         // Training files are read as the stage's daily files are (cdk.json schemaFile).
         ...(config.schemaJson ? { TRADE_SCHEMA: config.schemaJson } : {}),
       },

@@ -8,7 +8,6 @@ import {
   PutObjectCommand,
   type S3Client,
 } from '@aws-sdk/client-s3';
-import { Upload } from '@aws-sdk/lib-storage';
 import { Readable } from 'node:stream';
 import { ObjectNotFoundError, type ObjectInfo, type ObjectStore } from '../ports/object-store.js';
 
@@ -131,6 +130,9 @@ export class S3ObjectStore implements ObjectStore {
         throw e;
       }
     };
+    // Loaded on first use: only aggregate streams an upload, and every handler's cold start would
+    // otherwise pay for loading lib-storage (bench/bundle-benchmark.ts).
+    const { Upload } = await import('@aws-sdk/lib-storage');
     try {
       await this.request('PutObject (multipart)', key, () =>
         new Upload({ client: this.client, params: { Bucket: this.bucket, Key: key, Body: Readable.from(watched()), ContentType: contentType } }).done(),

@@ -1,7 +1,12 @@
 import { PublishCommand, type SNSClient } from '@aws-sdk/client-sns';
+import { snsPublishFields } from '../alerts/sns-message.js';
 import type { Alert, AlertSink } from '../ports/alert-sink.js';
 
-/** Publishes alerts to an SNS topic, with message attributes for subscription filters. */
+/**
+ * Publishes alerts to an SNS topic, with message attributes for subscription filters, and the
+ * per-protocol structure (text for email, JSON for SQS, Lambda and HTTPS) when the alert has a
+ * machine form.
+ */
 export class SnsAlertSink implements AlertSink {
   constructor(
     private readonly client: SNSClient,
@@ -9,15 +14,6 @@ export class SnsAlertSink implements AlertSink {
   ) {}
 
   async publish(alert: Alert): Promise<void> {
-    await this.client.send(
-      new PublishCommand({
-        TopicArn: this.topicArn,
-        Subject: alert.subject,
-        Message: alert.message,
-        MessageAttributes: Object.fromEntries(
-          Object.entries(alert.attributes).map(([k, v]) => [k, { DataType: 'String', StringValue: v }]),
-        ),
-      }),
-    );
+    await this.client.send(new PublishCommand({ TopicArn: this.topicArn, ...snsPublishFields(alert) }));
   }
 }

@@ -1,5 +1,7 @@
 import { Command, CommanderError, Option } from 'commander';
-import { CliError, CliOutput, EXIT, parsePositiveInt, parseRate, parseScore } from './cli-output.js';
+import { describeFailure } from './cli-errors.js';
+import { CLEAR_LINE, progressEnabled } from './progress-display.js';
+import { CliError, CliOutput, EXIT, parsePositiveInt, parseRate, parseScore, processIo, type CliIo } from './cli-output.js';
 import { demoCommand } from './commands/demo-command.js';
 import { evaluateCommand } from './commands/evaluate-command.js';
 import { exploreCommand } from './commands/explore-command.js';
@@ -9,14 +11,21 @@ import { runCommand } from './commands/run-command.js';
 import { trainCommand } from './commands/train-command.js';
 import { tuneCommand } from './commands/tune-command.js';
 
+/** The exit codes, as every command's --help states them (and docs/troubleshooting.md). */
+export const EXIT_CODES_HELP =
+  '\nExit codes: 0 success; 1 the run failed (the error, or the failure alert, says why); 2 usage error (bad option,\n' +
+  'missing file, bad schema, label or feedback file); 3 the input file was rejected (unreadable, empty, columns missing).\n' +
+  'Progress is drawn on stderr when it is a terminal and CI is not set; --json prints one JSON document on stdout.';
+
 /** The `trade-anomaly` command line (the contract in DESIGN.md). */
-export function buildProgram(): Command {
+export function buildProgram(io: CliIo = processIo()): Command {
   const program = new Command('trade-anomaly')
     .description('Find anomalous trades in a daily trade file: locally on an embedded S3, or in AWS')
+    .configureOutput({ writeOut: (text) => void io.stdout.write(text), writeErr: (text) => void io.stderr.write(text) })
     .showHelpAfterError()
     .exitOverride();
-  const json = () => new Option('--json', 'print machine-readable JSON instead of the human summary');
-  const output = (opts: { json?: boolean }) => new CliOutput(Boolean(opts.json));
+  const json = () => new Option('--json', 'print one JSON document on stdout instead of the human summary');
+  const output = (opts: { json?: boolean }) => new CliOutput(Boolean(opts.json), io);
 
   program
     .command('generate')
@@ -63,6 +72,7 @@ export function buildProgram(): Command {
     .option('--trees <n>', 'number of trees', parsePositiveInt('--trees'))
     .option('--sample-size <n>', 'rows sampled per tree', parsePositiveInt('--sample-size'))
     .option('--seed <s>', 'seed of the forest', parsePositiveInt('--seed'))
+    .option('--algorithm <kind>', 'the learned part: isolation-forest (default), ocsvm, autoencoder, pca or ensemble (see docs/model.md)')
     .option('--contamination <r>', 'expected share of anomalies: sets the threshold', parseRate('--contamination'))
     .option('--features <names>', 'comma-separated trade features the model reads (default: price_deviation, price_jump, quantity_deviation, notional_deviation, time_rarity; see docs/model.md)')
     .option('--feedback <files...>', "analysts' feedback files: trades they confirmed as anomalies are left out of training")
@@ -111,7 +121,7 @@ export function buildProgram(): Command {
     .option('--schema <file>', 'how to read the file (JSON or YAML; see schemas/)')
     .option('--model <dir>', 'model folder (default: fit one on the file)')
     .option('--folds <k>', 'k-fold cross-validation comparing detectors on the same folds', parsePositiveInt('--folds'))
-    .option('--detectors <names>', 'with --folds: comma-separated, of isolation-forest, ml-isolation-forest, robust-z, model, model+rules')
+    .option('--detectors <names>', 'with --folds: comma-separated, of isolation-forest, ml-isolation-forest, robust-z, model, model+rules (the default set), and by name the other kinds: ocsvm, autoencoder, pca, ensemble (learned part alone), model:<kind>, model:<kind>+rules')
     .option('--numeric', 'read the file as a numeric CSV (detected when the header is not a trade file)')
     .option('--seed <s>', 'seed of the folds and the forests', parsePositiveInt('--seed'))
     .option('--out <file>', 'write the metrics as JSON here')
@@ -200,30 +210,36 @@ export function buildProgram(): Command {
     .option('--seed <s>', 'seed', parsePositiveInt('--seed'), 7)
     .option('--dir <dir>', 'working folder', 'out/demo')
     .addOption(json())
+    .addHelpText('after', '\nExample:\n  trade-anomaly demo --rows 20000 --history 2 --dir out/small-demo\n  trade-anomaly demo --json > demo.json   (the run summary and the detection metrics)')
     .action(async (opts) => {
       await demoCommand(opts, output(opts));
     });
 
+  // Every command and subcommand states the exit codes under its examples.
+  const withExitCodes = (cmd: Command): void => {
+    cmd.addHelpText('after', EXIT_CODES_HELP);
+    cmd.commands.forEach(withExitCodes);
+  };
+  program.commands.forEach(withExitCodes);
+  program.addHelpText('after', `\nExample:\n  trade-anomaly run trades.csv --out out/today\n  trade-anomaly COMMAND --help   (each command's options and examples)\n${EXIT_CODES_HELP}`);
   return program;
 }
 
-function location(e: unknown): string {
-  return e instanceof Error ? `${e.name === 'Error' ? '' : `${e.name}: `}${e.message}` : String(e);
-}
-
-/** Runs the CLI; returns the exit code. Errors are printed on one line, with a hint where there is one. */
-export async function main(argv: string[]): Promise<number> {
+/**
+ * Runs the CLI; returns the exit code. An error is printed on one line naming the file, and the row
+ * and field where there is one, with a hint (describeFailure); TRADE_ANOMALY_DEBUG=1 adds the stack.
+ */
+export async function main(argv: string[], io: CliIo = processIo()): Promise<number> {
   try {
-    await buildProgram().parseAsync(argv, { from: 'user' });
+    await buildProgram(io).parseAsync(argv, { from: 'user' });
     return EXIT.OK;
   } catch (e: unknown) {
+    // Commander has printed its own message (and the help) already.
     if (e instanceof CommanderError) return e.exitCode === 0 ? EXIT.OK : EXIT.USAGE;
-    if (e instanceof CliError) {
-      process.stderr.write(`trade-anomaly: ${e.message}${e.hint ? ` (hint: ${e.hint})` : ''}\n`);
-      return e.exitCode;
-    }
-    process.stderr.write(`trade-anomaly: ${location(e).split('\n')[0]}\n`);
-    if (process.env.TRADE_ANOMALY_DEBUG) console.error(e);
-    return EXIT.FAILED;
+    const failure = describeFailure(e);
+    // A progress line may still be on the terminal: the error replaces it rather than being appended to it.
+    io.stderr.write(`${progressEnabled(io.stderr, io.env) ? CLEAR_LINE : ''}${failure.line}\n`);
+    if (io.env.TRADE_ANOMALY_DEBUG && !(e instanceof CliError)) io.stderr.write(`${e instanceof Error ? (e.stack ?? e.message) : String(e)}\n`);
+    return failure.exitCode;
   }
 }

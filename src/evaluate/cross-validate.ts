@@ -26,6 +26,8 @@ export interface CrossValidateOptions {
    * the training rows, never shows them to the detector). Default false: fit on all training rows.
    */
   trainOnNormalOnly?: boolean;
+  /** Called after each fold of each detector is fitted and scored (`done` of `total` = detectors x folds), for a progress display. */
+  onFold?(done: number, total: number, detector: string): void;
 }
 
 export interface LabelledData {
@@ -101,6 +103,7 @@ export async function crossValidate(data: LabelledData, detectors: readonly Dete
   const trainOnNormalOnly = options.trainOnNormalOnly ?? false;
 
   const results: DetectorCvResult[] = [];
+  let foldsDone = 0;
   for (const detector of detectors) {
     const foldResults: FoldResult[] = [];
     for (const fold of folds) {
@@ -124,6 +127,7 @@ export async function crossValidate(data: LabelledData, detectors: readonly Dete
         fitMs: t1 - t0,
         scoreMs: t2 - t1,
       });
+      options.onFold?.(++foldsDone, detectors.length * folds.length, detector.name);
     }
     results.push(summarise(detector, foldResults));
   }

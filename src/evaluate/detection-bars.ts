@@ -16,6 +16,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { predictionsFrom } from '../cli/commands/evaluate-command.js';
 import { writeTradingDay } from '../generate/trading-day.js';
+import type { ModelKind } from '../model/model-kind.js';
 import { trainFromSources } from '../model/train-model.js';
 import { scoreFileInProcess } from '../scoring/score-file.js';
 import { detectionMetrics, type DetectionMetrics } from './detection-metrics.js';
@@ -82,6 +83,8 @@ export interface DetectionBarsOptions {
   samples?: number;
   /** Parent of the temporary folders; default the OS's. */
   tempRoot?: string;
+  /** The model kind trained on the history (default the isolation forest). */
+  algorithm?: ModelKind;
   /** Called before each scenario runs. */
   onScenario?: (scenario: DetectionScenario, rows: number) => void;
 }
@@ -112,7 +115,10 @@ export function checkBars(scenario: string, m: DetectionMetrics): BarFailure[] {
 }
 
 /** Generates, trains, scores and measures one scenario in a temporary folder it removes afterwards. */
-export async function runScenario(scenario: DetectionScenario, options: { rows: number; historyDays: number; seed?: number; samples?: number; tempRoot?: string }): Promise<ScenarioResult> {
+export async function runScenario(
+  scenario: DetectionScenario,
+  options: { rows: number; historyDays: number; seed?: number; samples?: number; tempRoot?: string; algorithm?: ModelKind },
+): Promise<ScenarioResult> {
   const days = scenarioDays(scenario, options);
   const dir = await mkdtemp(path.join(options.tempRoot ?? os.tmpdir(), `trade-anomaly-bars-${scenario.name}-`));
   try {
@@ -129,7 +135,10 @@ export async function runScenario(scenario: DetectionScenario, options: { rows: 
     const generate = performance.now() - started;
 
     started = performance.now();
-    const model = await trainFromSources(historyFiles.map((f) => ({ name: path.basename(f), open: () => createReadStream(f) })));
+    const model = await trainFromSources(
+      historyFiles.map((f) => ({ name: path.basename(f), open: () => createReadStream(f) })),
+      options.algorithm ? { algorithm: options.algorithm } : {},
+    );
     const train = performance.now() - started;
 
     started = performance.now();

@@ -2,6 +2,8 @@ import { selectColumns, selectRows } from '../features/feature-matrix.js';
 import { FEATURE_NAMES } from '../features/trade-features.js';
 import { scoreWithModel, trainAnomalyModel, type AnomalyModel, type TrainOptions } from '../model/anomaly-model.js';
 import type { FeatureMatrix } from '../model/isolation-forest.js';
+import type { ModelKind } from '../model/model-kind.js';
+import { trainModelOfKind, type KindTrainOptions } from '../model/train-kind.js';
 import type { LabelledData } from './cross-validate.js';
 import type { Detector, FittedDetector } from './detectors.js';
 import type { LabelledTrades } from './labelled-trades.js';
@@ -80,6 +82,32 @@ export function anomalyModelDetector(options: TrainOptions = {}, name = 'model')
       return {
         threshold: model.threshold,
         score: (data: FeatureMatrix) => scoreWithModel(model, { ...data, values: Float64Array.from(data.values) }).scores,
+      };
+    },
+  };
+}
+
+/**
+ * A model of any kind (model-kind.ts) as a detector on any named columns: with `part: 'model'`, the
+ * whole model (the kind's learned part + extremeness, with its trained threshold), named
+ * `model:<kind>`; with `part: 'learned'`, the learned part alone on the model's normalised columns
+ * (what the kind itself ranks, as `isolation-forest` is the forest alone), named `<kind>`.
+ */
+export function modelKindDetector(kind: ModelKind, options: TrainOptions & KindTrainOptions, part: 'model' | 'learned'): Detector {
+  const whole = part === 'model';
+  return {
+    name: whole ? `model:${kind}` : kind,
+    description: whole
+      ? `production model of kind ${kind}: its learned part + extremeness score, with its trained threshold`
+      : `${kind} alone on the compressed, normalised columns (calibrated to [0, 1], threshold as the model's)`,
+    async fit(train: FeatureMatrix, names: string[]): Promise<FittedDetector> {
+      const model = await trainModelOfKind({ ...train, values: Float64Array.from(train.values) }, { ...options, algorithm: kind, features: names });
+      return {
+        threshold: model.threshold,
+        score(data: FeatureMatrix): Float64Array {
+          const scored = scoreWithModel(model, { ...data, values: Float64Array.from(data.values) });
+          return whole ? scored.scores : scored.forestScores;
+        },
       };
     },
   };

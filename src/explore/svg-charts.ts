@@ -174,6 +174,10 @@ export function histogramChart(o: {
   width?: number;
   height?: number;
   color?: string;
+  /** A bin's colour by its lower edge (e.g. flagged scores in red); default `color`. */
+  barColor?: (from: number) => string;
+  /** A vertical line at a value, labelled (e.g. the anomaly threshold on a score histogram). */
+  marker?: { value: number; label: string; color?: string };
 }): string {
   const width = o.width ?? 560;
   const height = o.height ?? 260;
@@ -193,7 +197,7 @@ export function histogramChart(o: {
     if (c === 0) return;
     const h = Math.max(MIN_BAR, r1((c / top) * plotH));
     const from = o.lo + i * o.binWidth;
-    s += `<rect x="${sx(from)}" y="${r1(box.top + plotH - h)}" width="${barW}" height="${h}" fill="${o.color ?? BAR_COLOR}">`;
+    s += `<rect x="${sx(from)}" y="${r1(box.top + plotH - h)}" width="${barW}" height="${h}" fill="${o.barColor?.(from) ?? o.color ?? BAR_COLOR}">`;
     s += `<title>${esc(`[${formatNumber(from)}, ${formatNumber(from + o.binWidth)}): ${formatNumber(c)}`)}</title></rect>`;
   });
   for (const i of isolatedBins(o.counts, top, plotH)) {
@@ -201,6 +205,14 @@ export function histogramChart(o: {
   }
   const ticksIn = o.xTicks.filter((t) => t.value >= x0 - 1e-9 && t.value <= x1 + 1e-9).map((t) => ({ x: sx(t.value), label: t.label }));
   s += xAxis(box, width, height, ticksIn, o.xLabel);
+  if (o.marker && o.marker.value >= x0 && o.marker.value <= x1) {
+    const mx = sx(o.marker.value);
+    const color = o.marker.color ?? '#b71c1c';
+    s += `<line x1="${mx}" x2="${mx}" y1="${box.top - 4}" y2="${height - box.bottom}" stroke="${color}" stroke-width="2" stroke-dasharray="5 3"/>`;
+    // Labelled on the side with room: left of the line, unless the line is near the left edge.
+    const right = mx < box.left + 120;
+    s += `<text x="${r1(right ? mx + 4 : mx - 4)}" y="${box.top + 8}" text-anchor="${right ? 'start' : 'end'}" font-size="11" font-weight="600" fill="${color}">${esc(o.marker.label)}</text>`;
+  }
   return `${s}</svg>`;
 }
 

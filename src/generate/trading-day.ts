@@ -297,17 +297,26 @@ function* generateChunks(options: ResolvedOptions, batchRows: number): Generator
  * with flat memory: rows are built in batches and written through a WriteStream that is allowed
  * to drain. Parent folders are created. On failure the partial files are left closed, not removed.
  */
-export async function writeTradingDay(options: GenerateOptions, csvPath: string, labelsPath?: string): Promise<GenerateReport> {
+export async function writeTradingDay(
+  options: GenerateOptions,
+  csvPath: string,
+  labelsPath?: string,
+  /** Called after each batch is written, with the data rows written so far and the rows asked for. */
+  onProgress?: (rowsWritten: number, rows: number) => void,
+): Promise<GenerateReport> {
   const chunks = tradingDayChunks(options);
   await mkdir(dirname(csvPath), { recursive: true });
   if (labelsPath !== undefined) await mkdir(dirname(labelsPath), { recursive: true });
   const csvWriter = new BatchedFileWriter(csvPath);
   const labelsWriter = labelsPath !== undefined ? new BatchedFileWriter(labelsPath) : null;
+  // CSV lines written, the header included (so data rows are one fewer).
+  let linesWritten = 0;
   try {
     let step = chunks.next();
     while (!step.done) {
       await csvWriter.write(step.value.csv);
       if (labelsWriter && step.value.labels.length > 0) await labelsWriter.write(step.value.labels);
+      if (onProgress) onProgress((linesWritten += lineCount(step.value.csv)) - 1, options.rows);
       step = chunks.next();
     }
     await Promise.all([csvWriter.close(), labelsWriter?.close()]);
@@ -320,4 +329,10 @@ export async function writeTradingDay(options: GenerateOptions, csvPath: string,
     labelsWriter?.destroy();
     throw e;
   }
+}
+
+function lineCount(text: string): number {
+  let n = 0;
+  for (let i = text.indexOf('\n'); i >= 0; i = text.indexOf('\n', i + 1)) n++;
+  return n;
 }

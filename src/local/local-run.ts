@@ -4,6 +4,7 @@ import { pipeline } from 'node:stream/promises';
 import { mkdir, readFile, stat, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { Upload } from '@aws-sdk/lib-storage';
+import type { AllClearMode } from '../alerts/all-clear.js';
 import { FEEDBACK_PREFIX } from '../feedback/feedback-store.js';
 import type { AnomalyModel } from '../model/anomaly-model.js';
 import { loadModelFromDir, ModelCache, readCurrentModelVersion, saveModelToStore } from '../model/model-store.js';
@@ -18,6 +19,7 @@ import type { Alert } from '../ports/alert-sink.js';
 import { getJson, ObjectNotFoundError } from '../ports/object-store.js';
 import { INCOMING_PREFIX, ingestS3Event, type IngestOutcome } from '../steps/ingest-step.js';
 import type { RunSummary } from '../steps/run-summary.js';
+import { countingReadsOf } from './counting-store.js';
 import { EmbeddedS3 } from './embedded-s3.js';
 import { LocalAlertSink } from './local-alert-sink.js';
 import { executeLocally, type LocalStateMachineDeps } from './local-state-machine.js';
@@ -36,6 +38,8 @@ export interface LocalRunOptions {
   threshold?: number;
   /** PSI at or above which a feature's drift is warned about (as a stage's driftThreshold; default 0.25). */
   driftThreshold?: number;
+  /** What a clean day publishes (as a stage's alerts.allClear): send, quiet (default) or none. */
+  allClear?: AllClearMode;
   /**
    * Analysts' feedback files, uploaded under feedback/ (by their own names) before the run, as
    * analysts drop them in a stage's bucket. They stay there for later runs with the same state dir.
@@ -58,6 +62,8 @@ export type ProgressEvent =
   | { step: 'model'; detail: string }
   | { step: 'upload'; bytes: number }
   | { step: 'feedback'; key: string }
+  | { step: 'fit'; rows: number; bytes: number }
+  | { step: 'read'; bytes: number; total: number }
   | { step: 'ingest'; outcome: IngestOutcome }
   | { step: 'score'; done: number; total: number; summary: ChunkSummary }
   | { step: 'aggregate'; summary: RunSummary };
@@ -88,7 +94,10 @@ async function ensureModel(s3: EmbeddedS3, options: LocalRunOptions, inputKey: s
     }
     options.onProgress?.({ step: 'model', detail: 'no model in the embedded bucket: fitting one on the file itself' });
     try {
-      model = await trainFromSources([{ name: `s3://${s3.bucket}/${inputKey}`, open: () => createReadStream(options.file) }], { schema: options.schema });
+      model = await trainFromSources([{ name: `s3://${s3.bucket}/${inputKey}`, open: () => createReadStream(options.file) }], {
+        schema: options.schema,
+        onProgress: (p) => options.onProgress?.({ step: 'fit', rows: p.rows, bytes: p.bytes }),
+      });
     } catch (e: unknown) {
       // A file that cannot be read as trades is ingest's to reject, with its report and alert.
       if (e instanceof SchemaMismatchError || e instanceof EmptyFileError || e instanceof UnreadableFileError) return undefined;
@@ -124,7 +133,7 @@ export async function runLocal(options: LocalRunOptions): Promise<LocalRunResult
     const storeFor = () => store;
     let execution: ExecutionInput | undefined;
     const [outcome] = await ingestS3Event(objectCreatedEvent({ bucket: s3.bucket, key, etag: head.etag, size: head.size }), {
-      storeFor,
+      storeFor: options.onProgress ? () => countingReadsOf(store, key, (bytes) => options.onProgress?.({ step: 'read', bytes, total: head.size })) : storeFor,
       schema: options.schema,
       threshold: options.threshold,
       alerts,
@@ -150,6 +159,7 @@ export async function runLocal(options: LocalRunOptions): Promise<LocalRunResult
         models,
         stage,
         driftThreshold: options.driftThreshold,
+        allClear: options.allClear,
         concurrency: options.concurrency,
         injectFault: options.injectFault,
         onChunkDone: (s, done, total) => options.onProgress?.({ step: 'score', done, total, summary: s }),
@@ -179,6 +189,8 @@ export async function runLocal(options: LocalRunOptions): Promise<LocalRunResult
       await pipeline(Readable.from(await store.getStream(resultKey)), createWriteStream(resultFile));
       files.push(resultFile);
       await write('summary.json', JSON.stringify(summary, null, 2));
+      // The day's report (absent from summaries written before it existed).
+      if (summary.report) await write('report.html', await store.get(summary.report.slice(`s3://${s3.bucket}/`.length)));
     }
     if (outcome.status === 'rejected') {
       await write('rejection.json', await store.get(`${outcome.rejectedKey}.error.json`));

@@ -1,6 +1,8 @@
 import { availableParallelism } from 'node:os';
+import type { AllClearMode } from '../alerts/all-clear.js';
 import { failureAlert } from '../alerts/run-alerts.js';
 import type { ModelCache } from '../model/model-store.js';
+import { withChunkList } from '../pipeline/chunk-list.js';
 import type { ChunkSummary, ExecutionInput } from '../pipeline/manifest.js';
 import type { AlertSink } from '../ports/alert-sink.js';
 import type { ObjectStore } from '../ports/object-store.js';
@@ -11,7 +13,9 @@ import { ScoreWorkerPool } from './worker-pool.js';
 /**
  * The state machine's steps on one machine, as the CDK state machine defines them: a Map over the
  * chunks (bounded concurrency, retries with back-off) on worker threads, then aggregate; any failure
- * publishes the failure alert and fails the run.
+ * publishes the failure alert and fails the run. Like the state machine's Choice: with the chunk list
+ * inline, the Map's results go to aggregate (`scored`); without it (a long list, the Distributed Map
+ * in AWS), the list is read from S3 and aggregate reads each chunk's counts from S3 too.
  */
 export interface RetryPolicy {
   maxAttempts: number;
@@ -29,6 +33,8 @@ export interface LocalStateMachineDeps {
   stage: string;
   /** PSI at or above which aggregate warns of a feature's drift (default DEFAULT_DRIFT_THRESHOLD). */
   driftThreshold?: number;
+  /** What a clean day publishes (as a stage's alerts.allClear; default DEFAULT_ALL_CLEAR). */
+  allClear?: AllClearMode;
   concurrency?: number;
   retry?: RetryPolicy;
   onChunkDone?(summary: ChunkSummary, done: number, total: number): void;
@@ -44,17 +50,18 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 export async function executeLocally(input: ExecutionInput, deps: LocalStateMachineDeps): Promise<RunSummary> {
   const retry = deps.retry ?? LOCAL_RETRY;
-  const size = Math.max(1, Math.min(deps.concurrency ?? availableParallelism(), input.chunks.length));
+  const size = Math.max(1, Math.min(deps.concurrency ?? availableParallelism(), input.chunkCount));
   const pool = new ScoreWorkerPool(size, deps.endpoint);
   let done = 0;
   try {
+    const { chunks } = await withChunkList(deps.storeFor(input.bucket), input);
     const scored = await Promise.all(
-      input.chunks.map(async (chunk) => {
+      chunks.map(async (chunk) => {
         const task = { runId: input.runId, bucket: input.bucket, manifestKey: input.manifestKey, chunk };
         for (let attempt = 1; ; attempt++) {
           try {
             const summary = await pool.score(task, deps.injectFault?.(chunk.index, attempt));
-            deps.onChunkDone?.(summary, ++done, input.chunks.length);
+            deps.onChunkDone?.(summary, ++done, chunks.length);
             return summary;
           } catch (e: unknown) {
             if (attempt >= retry.maxAttempts || (e instanceof Error && e.name === 'WorkerCrashedError')) throw e;
@@ -64,12 +71,13 @@ export async function executeLocally(input: ExecutionInput, deps: LocalStateMach
       }),
     );
     await pool.close();
-    return await aggregateRun({ ...input, scored }, {
+    return await aggregateRun(input.chunks ? { ...input, scored } : input, {
       storeFor: deps.storeFor,
       alerts: deps.alerts,
       models: deps.models,
       stage: deps.stage,
       driftThreshold: deps.driftThreshold,
+      allClear: deps.allClear,
     });
   } catch (e: unknown) {
     await pool.close();

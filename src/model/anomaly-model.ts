@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import { EXTREMENESS_FEATURES, FEATURE_NAMES, compressFeature, isFeatureName } from '../features/trade-features.js';
 import { CODE_VERSION } from '../version.js';
+import { candidateScores, parseCandidate, serialiseCandidate, type CandidateModel } from './candidate-models.js';
 import { baselineBins } from './drift.js';
 import {
   DEFAULT_FOREST_PARAMS,
@@ -10,6 +11,9 @@ import {
   type FlatForest,
   type IsolationForestParams,
 } from './isolation-forest.js';
+import { DEFAULT_MODEL_KIND, ENSEMBLE_CANDIDATES, isModelKind, MODEL_KINDS, ModelFormatError, type ModelKind } from './model-kind.js';
+
+export { ModelFormatError } from './model-kind.js';
 
 /**
  * The production model: an isolation forest on the compressed, normalised features, joined with a
@@ -30,10 +34,19 @@ import {
  *
  * Serialised as one JSON document whose forest arrays are base64 typed arrays (compact, exact, and
  * loadable without a parser of our own).
+ *
+ * Other kinds (model-kind.ts: One-Class SVM, autoencoder, PCA, ensemble) keep all of this and replace
+ * the forest's part by another learned part, stored under `candidates`; the score is still the larger
+ * of the learned part and the extremeness part.
  */
 export interface AnomalyModel {
   format: typeof MODEL_FORMAT;
   formatVersion: typeof MODEL_FORMAT_VERSION;
+  /**
+   * Which learned part judges combinations of features (model-kind.ts). Absent in models saved before
+   * kinds existed: those are forests. Every kind keeps the extremeness part, the threshold and the rules.
+   */
+  kind?: ModelKind;
   /** Sortable and content-addressed: <UTC time>-<hash>. */
   version: string;
   createdAt: string;
@@ -51,6 +64,7 @@ export interface AnomalyModel {
    * sigmas out scores exactly the threshold: beyond that distance a single feature flags a row alone.
    */
   extremeness: { center: number[]; scale: number[]; thresholdZ: number; halfScoreZ: number };
+  /** The forest's parameters; its seed seeds every kind's training. */
   params: IsolationForestParams;
   /** Scores at or above this flag a trade. */
   threshold: number;
@@ -65,7 +79,15 @@ export interface AnomalyModel {
   tuning?: Record<string, unknown>;
   /** Detection figures measured for this model (evaluate / tune), when there are some. */
   metrics?: Record<string, unknown>;
-  forest: FlatForest;
+  /** The isolation forest: in `isolation-forest` and `ensemble` models. */
+  forest?: FlatForest;
+  /** The candidate detectors (One-Class SVM, autoencoder, PCA) of the other kinds, as stored numbers. */
+  candidates?: CandidateModel[];
+}
+
+/** A model's kind; a model without one (saved before kinds) is a forest. */
+export function kindOf(model: Pick<AnomalyModel, 'kind'>): ModelKind {
+  return model.kind ?? DEFAULT_MODEL_KIND;
 }
 
 export interface TrainingRecord {
@@ -173,13 +195,32 @@ function column(data: FeatureMatrix, c: number): Float64Array {
 /** Per-row results of scoring. */
 export interface ModelScores {
   scores: Float64Array;
-  /** The isolation forest's part of each score. */
+  /**
+   * The learned part of each score: the isolation forest's, the candidate's, or the ensemble's mean
+   * (named for the forest, the part it was before kinds).
+   */
   forestScores: Float64Array;
   /** |x - center| / scale of each raw feature against the training distribution, rows x cols. */
   z: Float64Array;
 }
 
-type ScoringParts = Pick<AnomalyModel, 'normalisation' | 'extremeness' | 'forest' | 'transform' | 'features' | 'extremeFeatures'>;
+type ScoringParts = Pick<AnomalyModel, 'normalisation' | 'extremeness' | 'forest' | 'transform' | 'features' | 'extremeFeatures' | 'kind' | 'candidates'>;
+type LearnedParts = Pick<AnomalyModel, 'forest' | 'kind' | 'candidates'>;
+
+/**
+ * The learned part's score of normalised rows, in [0, 1]: the forest's 2^(-E[h]/c(ψ)), a candidate's
+ * calibrated novelty, or, for an ensemble, the mean of the forest's and each candidate's.
+ */
+export function learnedScores(model: LearnedParts, data: FeatureMatrix): Float64Array {
+  const parts: Float64Array[] = [];
+  if (model.forest) parts.push(scoreIsolationForest(model.forest, data));
+  for (const candidate of model.candidates ?? []) parts.push(candidateScores(candidate, data));
+  if (parts.length === 0) throw new RangeError(`a ${kindOf(model)} model holds no forest and no candidate detector`);
+  if (parts.length === 1) return parts[0];
+  const out = new Float64Array(data.rows);
+  for (const part of parts) for (let r = 0; r < data.rows; r++) out[r] += part[r] / parts.length;
+  return out;
+}
 
 /**
  * Scores rows of raw features (columns in the model's `features` order). Consumes `data`: its
@@ -187,7 +228,7 @@ type ScoringParts = Pick<AnomalyModel, 'normalisation' | 'extremeness' | 'forest
  */
 export function scoreWithModel(model: ScoringParts, data: FeatureMatrix): ModelScores {
   const { extreme, z } = extremenessInPlace(model, data);
-  const forestScores = scoreIsolationForest(model.forest, data);
+  const forestScores = learnedScores(model, data);
   const scores = Float64Array.from(forestScores);
   for (let r = 0; r < data.rows; r++) if (extreme[r] > scores[r]) scores[r] = extreme[r];
   return { scores, forestScores, z };
@@ -233,8 +274,27 @@ function defaultExtremeFeatures(features: readonly string[]): string[] {
   return trade ? features.filter((f) => (EXTREMENESS_FEATURES as readonly string[]).includes(f)) : [...features];
 }
 
-/** Fits the normalisation, the forest and the threshold on a matrix of raw features (consumed). */
-export function trainAnomalyModel(data: FeatureMatrix, options: TrainOptions = {}): AnomalyModel {
+/**
+ * What every kind's training shares, before its learned part is fitted: the features checked, the
+ * extremeness and normalisation fitted, the drift baseline, the data hash, and `normalised`: the
+ * training rows transformed and normalised (in place: the matrix handed in), which the learned part
+ * is fitted on.
+ */
+export interface PreparedTraining {
+  features: string[];
+  extremeFeatures: string[];
+  transform: 'compress' | 'none';
+  dataHash: string;
+  extremeColumns: { center: number[]; scale: number[] };
+  normalisation: { center: number[]; scale: number[] };
+  baseline: { edges: number[][]; shares: number[][] };
+  /** A copy of the raw training rows (for the extremeness part's scores). */
+  raw: Float64Array;
+  normalised: FeatureMatrix;
+}
+
+/** The first half of training, shared by every kind. Consumes `data` (normalised in place). */
+export function prepareTraining(data: FeatureMatrix, options: TrainOptions = {}): PreparedTraining {
   const features = [...(options.features ?? DEFAULT_MODEL_FEATURES)];
   if (data.cols !== features.length) throw new RangeError(`expected ${features.length} feature columns (${features.join(', ')}), got ${data.cols}`);
   if (new Set(features).size !== features.length) throw new RangeError(`feature names repeat: ${features.join(', ')}`);
@@ -262,46 +322,73 @@ export function trainAnomalyModel(data: FeatureMatrix, options: TrainOptions = {
     const c = i % data.cols;
     data.values[i] = (fn(data.values[i]) - normalisation.center[c]) / normalisation.scale[c];
   }
-  const overrides = Object.fromEntries(Object.entries(options.forest ?? {}).filter(([, v]) => v !== undefined));
-  const params: IsolationForestParams = { ...DEFAULT_FOREST_PARAMS, ...overrides };
-  const forest = fitIsolationForest(data, params);
+  return { features, extremeFeatures, transform, dataHash, extremeColumns, normalisation, baseline, raw, normalised: data };
+}
 
-  // The threshold comes from the forest's scores on the training rows; the extremeness scale is then
-  // fitted to it, so both parts flag on the same number.
+/** The forest's parameters with the options' overrides (undefined ones ignored). */
+export function forestParamsOf(options: TrainOptions): IsolationForestParams {
+  const overrides = Object.fromEntries(Object.entries(options.forest ?? {}).filter(([, v]) => v !== undefined));
+  return { ...DEFAULT_FOREST_PARAMS, ...overrides };
+}
+
+/** A fitted learned part: the forest, candidates, or both (an ensemble). */
+export interface LearnedPart {
+  kind: ModelKind;
+  forest?: FlatForest;
+  candidates?: CandidateModel[];
+}
+
+/**
+ * The second half of training, shared by every kind: the threshold from the learned part's scores on
+ * the training rows, the extremeness scale fitted to it, and the model document with its version.
+ */
+export function assembleModel(prep: PreparedTraining, learned: LearnedPart, options: TrainOptions = {}): AnomalyModel {
+  const { features, extremeFeatures, transform, normalisation, normalised: data } = prep;
+  // The threshold comes from the learned part's scores on the training rows; the extremeness scale is
+  // then fitted to it, so both parts flag on the same number.
   const contamination = options.contamination ?? DEFAULT_CONTAMINATION;
-  const forestScores = scoreIsolationForest(forest, data);
+  const forestScores = learnedScores(learned, data);
   const threshold = Math.max(quantile(Float64Array.from(forestScores).sort(), 1 - contamination), options.minThreshold ?? DEFAULT_MIN_THRESHOLD);
   const thresholdZ = options.thresholdZ ?? DEFAULT_THRESHOLD_Z;
-  const extremeness = { ...extremeColumns, thresholdZ, halfScoreZ: thresholdZ * Math.sqrt((1 - threshold) / threshold) };
-  const { extreme } = extremenessInPlace({ normalisation, extremeness, transform, features, extremeFeatures }, { values: raw, rows: data.rows, cols: data.cols });
+  const extremeness = { ...prep.extremeColumns, thresholdZ, halfScoreZ: thresholdZ * Math.sqrt((1 - threshold) / threshold) };
+  const { extreme } = extremenessInPlace({ normalisation, extremeness, transform, features, extremeFeatures }, { values: prep.raw, rows: data.rows, cols: data.cols });
   let above = 0;
   for (let r = 0; r < data.rows; r++) if (Math.max(forestScores[r], extreme[r]) >= threshold) above++;
 
   const createdAt = (options.now ?? new Date()).toISOString();
-  const training: TrainingRecord = { sources: options.sources ?? [], rows: data.rows, dataHash };
+  const training: TrainingRecord = { sources: options.sources ?? [], rows: data.rows, dataHash: prep.dataHash };
   if (options.excludedByFeedback) training.excludedByFeedback = options.excludedByFeedback;
   const body: Omit<AnomalyModel, 'version'> = {
     format: MODEL_FORMAT,
     formatVersion: MODEL_FORMAT_VERSION,
+    kind: learned.kind,
     createdAt,
     features,
     extremeFeatures,
     transform,
     normalisation,
     extremeness,
-    params,
+    params: forestParamsOf(options),
     threshold,
     contamination: above / Math.max(data.rows, 1),
     training,
     codeVersion: CODE_VERSION,
-    baseline,
-    forest,
+    baseline: prep.baseline,
   };
   if (options.tuning) body.tuning = options.tuning;
   if (options.metrics) body.metrics = options.metrics;
+  if (learned.forest) body.forest = learned.forest;
+  if (learned.candidates?.length) body.candidates = learned.candidates;
   const hash = createHash('sha256').update(serialiseModel({ ...body, version: '' })).digest('hex').slice(0, 10);
   const stamp = createdAt.replace(/[-:]/g, '').replace(/\.\d+Z$/, 'Z');
   return { ...body, version: `${stamp}-${hash}` };
+}
+
+/** Fits the normalisation, the forest and the threshold on a matrix of raw features (consumed). */
+export function trainAnomalyModel(data: FeatureMatrix, options: TrainOptions = {}): AnomalyModel {
+  const prep = prepareTraining(data, options);
+  const forest = fitIsolationForest(prep.normalised, forestParamsOf(options));
+  return assembleModel(prep, { kind: 'isolation-forest', forest }, options);
 }
 
 type Typed = Int32Array | Float64Array;
@@ -316,10 +403,16 @@ function fromBase64<T extends Typed>(text: string, Kind: { new (b: ArrayBuffer):
 }
 
 export function serialiseModel(model: AnomalyModel): string {
-  const { forest, ...rest } = model;
+  const { forest, candidates, ...rest } = model;
   return JSON.stringify({
     ...rest,
-    forest: {
+    ...(candidates ? { candidates: candidates.map(serialiseCandidate) } : {}),
+    ...(forest ? { forest: forestDocument(forest) } : {}),
+  });
+}
+
+function forestDocument(forest: FlatForest): Record<string, unknown> {
+  return {
       featureCount: forest.featureCount,
       sampleSize: forest.sampleSize,
       treeRoots: toBase64(forest.treeRoots),
@@ -327,12 +420,7 @@ export function serialiseModel(model: AnomalyModel): string {
       split: toBase64(forest.split),
       left: toBase64(forest.left),
       leafPath: toBase64(forest.leafPath),
-    },
-  });
-}
-
-export class ModelFormatError extends Error {
-  override readonly name = 'ModelFormatError';
+  };
 }
 
 function isNumberArray(v: unknown, length: number): v is number[] {
@@ -384,7 +472,28 @@ export function deserialiseModel(text: string, where: string): AnomalyModel {
     throw new ModelFormatError(`${where}: baseline is missing or malformed`);
   }
   if (typeof d.threshold !== 'number' || !(d.threshold > 0 && d.threshold <= 1)) throw new ModelFormatError(`${where}: threshold must be in (0, 1]`);
-  const f = d.forest;
+  if (d.kind !== undefined && !isModelKind(d.kind)) throw new ModelFormatError(`${where}: unknown model kind ${String(d.kind)} (this version scores ${MODEL_KINDS.join(', ')})`);
+  const kind = kindOf({ kind: d.kind as ModelKind | undefined });
+  const candidates = parseCandidates(d.candidates, kind, n, where);
+  const forest = kind === 'isolation-forest' || kind === 'ensemble' ? parseForest(d.forest, n, where) : undefined;
+  const { forest: _forest, candidates: _candidates, ...rest } = d;
+  return { ...(rest as unknown as AnomalyModel), kind, ...(forest ? { forest } : {}), ...(candidates.length ? { candidates } : {}) };
+}
+
+/** The candidates a kind needs: none for a forest, one of its kind, or the ensemble's. */
+function parseCandidates(value: unknown, kind: ModelKind, cols: number, where: string): CandidateModel[] {
+  if (kind === 'isolation-forest') return [];
+  if (!Array.isArray(value) || value.length === 0) throw new ModelFormatError(`${where}: a ${kind} model needs its candidates`);
+  const candidates = value.map((c) => parseCandidate(c, cols, where));
+  const expected: readonly string[] = kind === 'ensemble' ? ENSEMBLE_CANDIDATES : [kind];
+  const kinds = candidates.map((c) => c.kind);
+  if (kinds.length !== expected.length || kinds.some((k, i) => k !== expected[i])) {
+    throw new ModelFormatError(`${where}: a ${kind} model holds ${expected.join(' and ')}, not ${kinds.join(', ')}`);
+  }
+  return candidates;
+}
+
+function parseForest(f: unknown, n: number, where: string): FlatForest {
   if (typeof f !== 'object' || f === null) throw new ModelFormatError(`${where}: forest is missing`);
   const fr = f as Record<string, unknown>;
   const forest: FlatForest = {
@@ -400,5 +509,5 @@ export function deserialiseModel(text: string, where: string): AnomalyModel {
   if (forest.featureCount !== n || !(forest.sampleSize >= 2) || forest.treeRoots.length === 0 || [forest.split, forest.left, forest.leafPath].some((a) => a.length !== nodes)) {
     throw new ModelFormatError(`${where}: forest arrays are inconsistent`);
   }
-  return { ...(d as unknown as AnomalyModel), forest };
+  return forest;
 }

@@ -102,7 +102,7 @@ function stringOr(value: unknown, fallback: string): string {
  * other top-level field passed through except `forest`.
  */
 export function metadataOf(document: object): ModelMetadata {
-  const { forest: _forest, ...rest } = document as Record<string, unknown>;
+  const { forest: _forest, candidates, ...rest } = document as Record<string, unknown>;
   const training = isRecord(rest.training) ? rest.training : {};
   const sources = Array.isArray(training.sources) ? training.sources.filter((s): s is string => typeof s === 'string') : [];
   return {
@@ -120,7 +120,15 @@ export function metadataOf(document: object): ModelMetadata {
       ...(typeof training.dataHash === 'string' ? { dataHash: training.dataHash } : {}),
     },
     ...(typeof rest.codeVersion === 'string' ? { codeVersion: rest.codeVersion } : {}),
+    ...(Array.isArray(candidates) ? { candidates: candidates.map(candidateSettings) } : {}),
   };
+}
+
+/** The numbers a candidate detector is fitted with (kind, nu, gamma, layers' sizes...), without its arrays. */
+const CANDIDATE_ARRAYS = new Set(['supportVectors', 'coefficients', 'layers', 'mean', 'components']);
+function candidateSettings(candidate: unknown): Record<string, unknown> {
+  if (!isRecord(candidate)) return {};
+  return Object.fromEntries(Object.entries(candidate).filter(([k]) => !CANDIDATE_ARRAYS.has(k)));
 }
 
 /** The metadata written beside a model (models/<version>/metadata.json, or metadata.json in a model folder). */

@@ -7,6 +7,8 @@ import type { TradeSchema } from '../schema/schema-settings.js';
 import { DEFAULT_MODEL_FEATURES, trainAnomalyModel, type AnomalyModel, type TrainOptions } from './anomaly-model.js';
 import type { FeatureMatrix } from './isolation-forest.js';
 import { SeededRandom } from './random.js';
+import { trainModelOfKind, type KindTrainOptions } from './train-kind.js';
+import { countBytes } from '../progress/count-bytes.js';
 
 /** A file to learn from: its name (for the model's metadata and errors) and its bytes. */
 export interface TrainingSource {
@@ -28,6 +30,20 @@ export interface ExtractOptions {
   schema?: TradeSchema;
   exclude?: TrainingExclusion;
   maxRowsPerFile?: number;
+  /** Called after each batch of rows read, for a progress display (the caller knows the files' sizes). */
+  onProgress?(progress: TrainingProgress): void;
+}
+
+/** How far feature extraction has got, over all the sources. */
+export interface TrainingProgress {
+  /** The source being read, and its 0-based place among `sources`. */
+  source: string;
+  sourceIndex: number;
+  sources: number;
+  /** Data rows read so far, over all sources. */
+  rows: number;
+  /** Bytes read so far (as the sources yield them, so compressed bytes for a gzip file), over all sources. */
+  bytes: number;
 }
 
 /** Every trade feature (FEATURE_NAMES columns) of the clean rows of some files. */
@@ -65,10 +81,17 @@ export async function extractTrainingFeatures(sources: TrainingSource[], options
   const matrices: Float64Array[] = [];
   let total = 0;
   let excluded = 0;
-  for (const source of sources) {
+  let rowsRead = 0;
+  let bytesBefore = 0;
+  let bytesRead = 0;
+  for (const [sourceIndex, source] of sources.entries()) {
     const scanner = new TradeFileScanner(source.name, { schema: options.schema });
     const kept = new KeptRows(options.maxRowsPerFile ?? MAX_TRAINING_ROWS_PER_FILE);
-    for await (const batch of scanner.scan(await source.open())) {
+    const opened = await source.open();
+    const bytes = options.onProgress ? countBytes(opened, (n) => (bytesRead = bytesBefore + n)) : opened;
+    for await (const batch of scanner.scan(bytes)) {
+      rowsRead += batch.length;
+      options.onProgress?.({ source: source.name, sourceIndex, sources: sources.length, rows: rowsRead, bytes: bytesRead });
       for (const row of batch) {
         if (row.csvIssue) continue;
         const t = checkTrade(row, [], scanner.readers, scanner.hasTradeIds);
@@ -83,6 +106,7 @@ export async function extractTrainingFeatures(sources: TrainingSource[], options
         });
       }
     }
+    bytesBefore = bytesRead;
     const ctx = scanner.dayContext();
     // Repeated ids and rows are known once the file is read: leave them out of training too.
     const repeated = new Set(scanner.duplicateMarks().rows);
@@ -104,10 +128,26 @@ export async function extractTrainingFeatures(sources: TrainingSource[], options
   return { matrix: { values: all, rows: total, cols: FEATURE_COUNT }, sources: sources.map((s) => s.name), excluded };
 }
 
-/** Fits a model on the clean rows of the files, reading the features the options name (default: DEFAULT_MODEL_FEATURES). */
-export async function trainFromSources(sources: TrainingSource[], options: TrainOptions & ExtractOptions = {}): Promise<AnomalyModel> {
+/**
+ * Fits a model of the options' kind (`algorithm`, default the isolation forest) on the clean rows of
+ * the files, reading the features the options name (default: DEFAULT_MODEL_FEATURES).
+ */
+export async function trainFromSources(sources: TrainingSource[], options: TrainOptions & ExtractOptions & KindTrainOptions = {}): Promise<AnomalyModel> {
   const extracted = await extractTrainingFeatures(sources, options);
-  return trainOnFeatures(extracted, options);
+  return trainOnFeaturesOfKind(extracted, options);
+}
+
+/** Fits a model of the options' kind on extracted training features (trainOnFeatures for any kind). */
+export async function trainOnFeaturesOfKind(extracted: TrainingFeatures, options: TrainOptions & KindTrainOptions = {}): Promise<AnomalyModel> {
+  const { matrix } = extracted;
+  if (matrix.rows < 2) throw new RangeError(`training files hold ${matrix.rows} valid trade(s); at least 2 are needed`);
+  const features = options.features ?? DEFAULT_MODEL_FEATURES;
+  return trainModelOfKind(selectColumns(matrix, FEATURE_NAMES, features), {
+    ...options,
+    features,
+    sources: options.sources ?? extracted.sources,
+    excludedByFeedback: extracted.excluded,
+  });
 }
 
 /** Fits a model on extracted training features. */

@@ -43,14 +43,26 @@ export interface Manifest {
   day: string;
 }
 
-/** Input of the state machine execution (and of the local orchestrator). Small, far under 256 KiB. */
+/**
+ * Input of the state machine execution (and of the local orchestrator). Small, far under 256 KiB:
+ * the chunk list travels inline only while it is small (see inlineChunkList in chunk-list.ts);
+ * otherwise the state machine's Distributed Map reads it from chunksKey.
+ */
 export interface ExecutionInput {
   runId: string;
   bucket: string;
   manifestKey: string;
   input: { bucket: string; key: string };
-  chunks: ChunkRef[];
+  /** The chunk list, present only when it is small enough for the inline Map; else read chunksKey. */
+  chunks?: ChunkRef[];
+  /** runs/<runId>/chunks.json: the chunk list as a JSON array, written for every run. */
+  chunksKey: string;
+  /** How many chunks the run has, inline or not. */
+  chunkCount: number;
 }
+
+/** An execution input with its chunk list at hand (read from chunksKey when it was not inline). */
+export type ExecutionWithChunks = ExecutionInput & { chunks: ChunkRef[] };
 
 /** One Map iteration's input: the score step's event. */
 export interface ScoreTaskInput {
@@ -80,15 +92,29 @@ export interface ChunkSummary {
 export interface ChunkFeatureBins {
   scored: number;
   featureBins: BinCounts[];
+  /**
+   * The chunk's flagged rows per reason code (as ChunkSummary.byReason), so aggregate can count reasons
+   * without the Map's results; absent in files written before it was added.
+   */
+  byReason?: Record<string, number>;
 }
 
 export function featureBinsKey(runId: string, index: number): string {
   return `runs/${runId}/scored/${String(index).padStart(5, '0')}.bins.json`;
 }
 
-/** The aggregate step's event: the execution input plus the Map's results. */
+/**
+ * The aggregate step's event: the execution input plus, after the inline Map only, the Map's results.
+ * After the Distributed Map they are not in the state (its results are discarded: they would not fit);
+ * each chunk's counts are in S3 beside the scored chunk (ChunkFeatureBins.byReason).
+ */
 export interface AggregateTaskInput extends ExecutionInput {
-  scored: ChunkSummary[];
+  scored?: ChunkSummary[];
+}
+
+/** runs/<runId>/chunks.json: the run's chunk list (ChunkRef[]), the Distributed Map's items. */
+export function chunkListKeyOf(runId: string): string {
+  return `runs/${runId}/chunks.json`;
 }
 
 export function manifestKeyOf(runId: string): string {

@@ -6,6 +6,11 @@ export interface Alert {
   message: string;
   /** Message attributes, so subscriptions can filter (stage, severity, file). */
   attributes: Record<string, string>;
+  /**
+   * The same alert for machines (SQS, Lambda, HTTPS subscribers): published with SNS's per-protocol
+   * message structure, so people get the text and programs get JSON. Absent: the text goes to everyone.
+   */
+  json?: Record<string, unknown>;
 }
 
 export interface AlertSink {

@@ -3,7 +3,7 @@ import { optionalFieldsOf } from '../chunks/chunk-format.js';
 import type { DayContext } from '../features/day-context.js';
 import { selectColumns } from '../features/feature-matrix.js';
 import { FEATURE_COUNT, FEATURE_NAMES, describeFeature, writeFeatures, type FeatureInput, type FeatureName } from '../features/trade-features.js';
-import { scoreWithModel, type AnomalyModel } from '../model/anomaly-model.js';
+import { kindOf, scoreWithModel, type AnomalyModel } from '../model/anomaly-model.js';
 import { binCounts, type BinCounts } from '../model/drift.js';
 import type { FeatureMatrix } from '../model/isolation-forest.js';
 import { pathAttributions } from '../model/path-attribution.js';
@@ -173,9 +173,11 @@ export function scoreRows(rows: RawChunkRow[], shape: FileShape, ctx: DayContext
     slotOf[rowIndex] = k;
   });
   // Path attribution for the rows the forest itself flagged (matrix now holds the forest's inputs).
+  // Other kinds (and the ensemble, whose score is not the forest's) explain by the deviations alone.
+  const forest = kindOf(model) === 'isolation-forest' ? model.forest : undefined;
   const isolated: number[] = [];
-  for (let k = 0; k < scores.length; k++) if (scores[k] >= threshold && forestScores[k] >= threshold) isolated.push(k);
-  const shares = pathAttributions(model.forest, matrix, isolated);
+  if (forest) for (let k = 0; k < scores.length; k++) if (scores[k] >= threshold && forestScores[k] >= threshold) isolated.push(k);
+  const shares = forest ? pathAttributions(forest, matrix, isolated) : new Float64Array(0);
   const shareSlot = new Map(isolated.map((k, j) => [k, j]));
   const modelFeatures = model.features as FeatureName[];
   const cols = model.features.length;

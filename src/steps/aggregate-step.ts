@@ -1,5 +1,7 @@
 import type { Table } from 'apache-arrow';
-import { runAlert } from '../alerts/run-alerts.js';
+import { DEFAULT_ALL_CLEAR, type AllClearMode } from '../alerts/all-clear.js';
+import { runAlertFor } from '../alerts/run-alerts.js';
+import { DEFAULT_SEVERITY, rowSeverity, runSeverity, type SeverityLevels } from '../alerts/severity.js';
 import { decodeScoredChunk } from '../chunks/chunk-format.js';
 import type { Verdict } from '../feedback/feedback-file.js';
 import { loadFeedbackFromStore } from '../feedback/feedback-store.js';
@@ -10,6 +12,8 @@ import type { AlertSink } from '../ports/alert-sink.js';
 import { getJson, ObjectNotFoundError, putJson, putStreamed, type ObjectStore } from '../ports/object-store.js';
 import { PARQUET_CONTENT_TYPE, RESULT_ROW_GROUP_ROWS } from '../result/parquet-result.js';
 import { ParquetStream } from '../result/parquet-stream.js';
+import { renderDailyReport, REPORT_CONTENT_TYPE } from '../report/daily-report.js';
+import { BreakdownTally } from '../report/result-breakdown.js';
 import { DEFAULT_DRIFT_THRESHOLD, runDrift } from './run-drift.js';
 import type { RunSummary, TopAnomaly } from './run-summary.js';
 
@@ -23,7 +27,8 @@ import type { RunSummary, TopAnomaly } from './run-summary.js';
  * whole table written at once would give.
  * They go to a staging key under runs/<runId>/ first; once the file is complete and its footer checked,
  * one CopyObject publishes it under results/ (S3 makes the copy visible whole, at once), then the
- * summary under reports/ is written and the alert published; the run's summary under runs/ comes last
+ * report and summary under reports/ are written (the report first: the summary names it) and the alert
+ * published; the run's summary under runs/ comes last
  * and marks the aggregate as done. A failure at any point leaves nothing new under results/ or
  * reports/ (or, after the copy, the complete result without its summary), and a rerun is safe: it
  * writes the same bytes again, or, once done, returns the summary without alerting twice.
@@ -34,17 +39,14 @@ import type { RunSummary, TopAnomaly } from './run-summary.js';
  */
 export const RESULTS_PREFIX = 'results/';
 export const REPORTS_PREFIX = 'reports/';
+/** Top anomalies and quality examples in summary.json (and so in the alert). */
 const TOP_ANOMALIES = 10;
 const QUALITY_EXAMPLES = 5;
-/** When a run with anomalies is HIGH rather than LOW. Configurable per stage (cdk.json `severity`). */
-export interface SeverityLevels {
-  /** A model score this high (and at least the model's threshold) is a strong outlier: HIGH. */
-  highScore: number;
-  /** Over this share of rows breaking rules, the file itself is suspect: HIGH. */
-  highBadRowShare: number;
-}
-
-export const DEFAULT_SEVERITY: SeverityLevels = { highScore: 0.7, highBadRowShare: 0.01 };
+/** The report lists more of each: it is read at a desk, not on a phone. */
+export const REPORT_TOP_ANOMALIES = 50;
+export const REPORT_QUALITY_EXAMPLES = 20;
+// Moved to src/alerts/severity.ts; re-exported for the handler and older imports.
+export { DEFAULT_SEVERITY, runSeverity, type SeverityLevels };
 
 export interface AggregateDeps {
   storeFor(bucket: string): ObjectStore;
@@ -53,6 +55,10 @@ export interface AggregateDeps {
   stage: string;
   /** Default: DEFAULT_SEVERITY. */
   severity?: SeverityLevels;
+  /** What a CLEAR run publishes (cdk.json alerts.allClear). Default: DEFAULT_ALL_CLEAR. */
+  allClear?: AllClearMode;
+  /** The AWS region of the bucket, for console links in the alert and summary; none locally. */
+  region?: string;
   /** PSI at or above which a feature's drift is warned about (cdk.json driftThreshold). Default: DEFAULT_DRIFT_THRESHOLD. */
   driftThreshold?: number;
   /** Rows in a row group of the result. Default: RESULT_ROW_GROUP_ROWS (1,048,576). */
@@ -65,6 +71,16 @@ export function resultKey(manifest: Manifest): string {
 
 export function summaryKey(manifest: Manifest): string {
   return `${REPORTS_PREFIX}date=${manifest.day}/${fileStem(manifest.input.key)}/summary.json`;
+}
+
+/** The day's report, beside the summary. */
+export function reportKey(manifest: Manifest): string {
+  return `${REPORTS_PREFIX}date=${manifest.day}/${fileStem(manifest.input.key)}/report.html`;
+}
+
+/** A link that opens the object in the S3 console (the user signs in as usual). */
+export function consoleLink(region: string, bucket: string, key: string): string {
+  return `https://${region}.console.aws.amazon.com/s3/object/${encodeURIComponent(bucket)}?region=${encodeURIComponent(region)}&bucketType=general&prefix=${encodeURIComponent(key)}`;
 }
 
 function rowOf(table: Table, i: number, verdict?: Verdict): TopAnomaly {
@@ -98,8 +114,9 @@ export function runSummaryKey(runId: string): string {
 
 /**
  * The summary's counts and examples, added up one scored chunk at a time in input order, so no
- * table of the whole result is ever held: what is kept is a few counters, the TOP_ANOMALIES
- * highest-scoring rows and the first QUALITY_EXAMPLES rows with quality issues.
+ * table of the whole result is ever held: what is kept is a few counters, the REPORT_TOP_ANOMALIES
+ * highest-scoring rows, the first REPORT_QUALITY_EXAMPLES rows with quality issues, and the
+ * report's breakdown (a score histogram, counts per hour, per symbol and per rule).
  */
 export class ResultTally {
   rows = 0;
@@ -108,21 +125,34 @@ export class ResultTally {
   scored = 0;
   modelAnomalies = 0;
   /** What the severity is decided on: the rows that are not known false positives. */
-  readonly open = { anomalies: 0, badRows: 0, maxScore: 0 };
+  readonly open = { anomalies: 0, modelAnomalies: 0, badRows: 0, maxScore: 0 };
   falsePositives = 0;
   confirmed = 0;
   /** Highest score first; equal scores in input order (as a stable sort of every flagged row would give). */
   private readonly top: { score: number; row: TopAnomaly }[] = [];
-  readonly qualityExamples: TopAnomaly[] = [];
+  /** The first REPORT_QUALITY_EXAMPLES rows with quality issues (the summary holds the first QUALITY_EXAMPLES). */
+  readonly reportQualityExamples: TopAnomaly[] = [];
+  readonly breakdown = new BreakdownTally();
 
   constructor(
     private readonly threshold: number,
     /** The analysts' verdict on a flagged row, by trade id and source row. */
     private readonly verdictOf: (tradeId: string | null, sourceRow: number) => Verdict | undefined,
+    private readonly levels: SeverityLevels = DEFAULT_SEVERITY,
   ) {}
 
+  /** The TOP_ANOMALIES highest-scoring flagged rows (not known false positives), for the summary and alert. */
   get topAnomalies(): TopAnomaly[] {
+    return this.top.slice(0, TOP_ANOMALIES).map((t) => t.row);
+  }
+
+  /** The REPORT_TOP_ANOMALIES highest-scoring, for the report. */
+  get reportTopAnomalies(): TopAnomaly[] {
     return this.top.map((t) => t.row);
+  }
+
+  get qualityExamples(): TopAnomaly[] {
+    return this.reportQualityExamples.slice(0, QUALITY_EXAMPLES);
   }
 
   /** Adds one scored chunk (the rows after those already added). */
@@ -132,9 +162,12 @@ export class ResultTally {
     const issues = table.getChild('quality_issues')!;
     const tradeIds = table.getChild('trade_id');
     const sourceRows = table.getChild('source_row')!;
+    const symbols = table.getChild('symbol');
+    const timestamps = table.getChild('timestamp');
     for (let i = 0; i < table.numRows; i++) {
       const s = score.get(i) as number | null;
       const flagged = Boolean(isAnomaly.get(i));
+      const rowIssues = issues.get(i) as { length: number; toArray(): string[] } | null;
       // Every row scoring at or above the threshold is flagged, so unflagged rows need no verdict.
       const verdict = flagged ? this.verdictOf((tradeIds?.get(i) as string | null | undefined) ?? null, sourceRows.get(i) as number) : undefined;
       const known = verdict === 'false_positive';
@@ -149,16 +182,28 @@ export class ResultTally {
         if (!known && s > this.open.maxScore) this.open.maxScore = s;
         if (s >= this.threshold) {
           this.modelAnomalies++;
-          if (!known) this.offerTop(s, table, i, verdict);
+          if (!known) {
+            this.open.modelAnomalies++;
+            this.offerTop(s, table, i, verdict);
+          }
         }
       }
-      if ((issues.get(i) as { length: number } | null)?.length) {
+      if (rowIssues?.length) {
         this.badRows++;
+        this.breakdown.addQuality(rowIssues.toArray());
         if (!known) {
           this.open.badRows++;
-          if (this.qualityExamples.length < QUALITY_EXAMPLES) this.qualityExamples.push(rowOf(table, i, verdict));
+          if (this.reportQualityExamples.length < REPORT_QUALITY_EXAMPLES) this.reportQualityExamples.push(rowOf(table, i, verdict));
         }
       }
+      const ts = (timestamps?.get(i) ?? null) as number | null;
+      this.breakdown.add(
+        (symbols?.get(i) ?? null) as string | null,
+        ts === null ? null : Number(ts),
+        s,
+        flagged,
+        flagged && !known ? rowSeverity(s, this.threshold, this.levels) : undefined,
+      );
     }
     this.rows += table.numRows;
   }
@@ -166,9 +211,9 @@ export class ResultTally {
   private offerTop(score: number, table: Table, i: number, verdict: Verdict | undefined): void {
     let at = this.top.length;
     while (at > 0 && this.top[at - 1].score < score) at--;
-    if (at >= TOP_ANOMALIES) return;
+    if (at >= REPORT_TOP_ANOMALIES) return;
     this.top.splice(at, 0, { score, row: rowOf(table, i, verdict) });
-    if (this.top.length > TOP_ANOMALIES) this.top.pop();
+    if (this.top.length > REPORT_TOP_ANOMALIES) this.top.pop();
   }
 }
 
@@ -183,9 +228,12 @@ export async function aggregateRun(input: AggregateTaskInput, deps: AggregateDep
   const [model, feedback] = await Promise.all([deps.models.get(store, manifest.modelVersion), loadFeedbackFromStore(store)]);
   // The stage's override, pinned in the manifest at ingest, or the model's own.
   const threshold = manifest.threshold ?? model.threshold;
+  const levels = deps.severity ?? DEFAULT_SEVERITY;
   // The analysts' verdict on a flagged row of this file (only flagged rows are looked up: a handful a day).
-  const tally = new ResultTally(threshold, (tradeId, sourceRow) =>
-    feedback.index.size === 0 ? undefined : feedback.index.verdictFor(manifest.input.key, tradeId, sourceRow)?.verdict,
+  const tally = new ResultTally(
+    threshold,
+    (tradeId, sourceRow) => (feedback.index.size === 0 ? undefined : feedback.index.verdictFor(manifest.input.key, tradeId, sourceRow)?.verdict),
+    levels,
   );
 
   // The manifest, not the order results arrived in, fixes the order of chunks. Each chunk is counted
@@ -216,8 +264,7 @@ export async function aggregateRun(input: AggregateTaskInput, deps: AggregateDep
   const resultKeyName = resultKey(manifest);
   await store.copy(staged, resultKeyName);
 
-  const byReason: Record<string, number> = {};
-  for (const s of input.scored) for (const [code, n] of Object.entries(s.byReason)) byReason[code] = (byReason[code] ?? 0) + n;
+  const bins = await chunkFeatureBins(store, manifest);
   const inputUri = `s3://${manifest.input.bucket}/${manifest.input.key}`;
   const finishedAt = new Date();
   const summary: RunSummary = {
@@ -230,23 +277,35 @@ export async function aggregateRun(input: AggregateTaskInput, deps: AggregateDep
     scored: tally.scored,
     anomalies: tally.anomalies,
     modelAnomalies: tally.modelAnomalies,
-    severity: runSeverity({ ...tally.open, rows: tally.rows, threshold }, deps.severity ?? DEFAULT_SEVERITY),
+    open: { anomalies: tally.open.anomalies, modelAnomalies: tally.open.modelAnomalies, badRows: tally.open.badRows },
+    severity: runSeverity({ ...tally.open, rows: tally.rows, threshold }, levels),
+    severityLevels: levels,
     threshold,
     modelVersion: model.version,
     modelFittedOnInput: model.training.sources.includes(inputUri),
-    byReason,
+    byReason: runByReason(manifest.chunks, bins, input),
     topAnomalies: tally.topAnomalies,
     qualityExamples: tally.qualityExamples,
-    drift: runDrift(await chunkFeatureBins(store, manifest), model, deps.driftThreshold ?? DEFAULT_DRIFT_THRESHOLD),
+    drift: runDrift(bins, model, deps.driftThreshold ?? DEFAULT_DRIFT_THRESHOLD),
     feedback: { files: feedback.files, falsePositivesSuppressed: tally.falsePositives, confirmed: tally.confirmed, errors: feedback.errors },
+    breakdown: tally.breakdown.finish(),
     result: `s3://${store.bucket}/${resultKeyName}`,
+    report: `s3://${store.bucket}/${reportKey(manifest)}`,
     summaryUri: `s3://${store.bucket}/${summaryKey(manifest)}`,
+    ...(deps.region
+      ? { consoleLinks: { result: consoleLink(deps.region, store.bucket, resultKeyName), report: consoleLink(deps.region, store.bucket, reportKey(manifest)) } }
+      : {}),
     startedAt: manifest.createdAt,
     finishedAt: finishedAt.toISOString(),
     durationMs: finishedAt.getTime() - Date.parse(manifest.createdAt),
   };
+  // The report before the summary that names it; both after the result they describe.
+  const report = renderDailyReport(summary, { topAnomalies: tally.reportTopAnomalies, qualityExamples: tally.reportQualityExamples });
+  await store.put(reportKey(manifest), new TextEncoder().encode(report), REPORT_CONTENT_TYPE);
   await putJson(store, summaryKey(manifest), summary);
-  await deps.alerts.publish(runAlert(summary));
+  // One alert per file, or none for a clean day when the stage says so (runAlertFor decides).
+  const alert = runAlertFor(summary, deps.allClear ?? DEFAULT_ALL_CLEAR);
+  if (alert) await deps.alerts.publish(alert);
   await putJson(store, runSummaryKey(manifest.runId), summary);
   return summary;
 }
@@ -261,18 +320,23 @@ async function finishedSummary(store: ObjectStore, runId: string): Promise<RunSu
 }
 
 /**
- * CLEAR without anomalies; HIGH for a strong outlier or a suspect file (see SeverityLevels); else LOW.
- * The caller passes the rows that are not known false positives (analysts' feedback): a day whose
- * only anomalies are known false positives is CLEAR.
+ * Flagged rows per reason code, summed over the chunks. Each score step writes its chunk's counts
+ * beside the scored chunk (with its drift bins), so aggregate needs nothing from the Map's output
+ * (a Distributed Map does not return its iterations' results into the state); a chunk scored by a
+ * score function older than that falls back to the Map's per-chunk results, when they are there.
  */
-export function runSeverity(
-  run: { anomalies: number; maxScore: number; badRows: number; rows: number; threshold: number },
-  levels: SeverityLevels,
-): RunSummary['severity'] {
-  if (run.anomalies === 0) return 'CLEAR';
-  const strongOutlier = run.maxScore >= Math.max(levels.highScore, run.threshold);
-  const suspectFile = run.badRows > levels.highBadRowShare * run.rows;
-  return strongOutlier || suspectFile ? 'HIGH' : 'LOW';
+export function runByReason(
+  chunks: readonly { index: number }[],
+  bins: readonly Partial<ChunkFeatureBins>[],
+  input: Partial<Pick<AggregateTaskInput, 'scored'>>,
+): Record<string, number> {
+  const fromMap = new Map((input.scored ?? []).map((s) => [s.index, s.byReason]));
+  const byReason: Record<string, number> = {};
+  chunks.forEach((chunk, i) => {
+    const counts = bins[i]?.byReason ?? fromMap.get(chunk.index) ?? {};
+    for (const [code, n] of Object.entries(counts)) byReason[code] = (byReason[code] ?? 0) + n;
+  });
+  return byReason;
 }
 
 /** Each chunk's drift counts; a chunk scored before drift existed has none (runDrift then says so). */

@@ -2,7 +2,8 @@ import type { S3Event } from 'aws-lambda';
 import { rejectionAlert } from '../alerts/run-alerts.js';
 import { encodeRawChunk, type RawChunkRow } from '../chunks/chunk-format.js';
 import { readCurrentModelVersion, ModelNotFoundError } from '../model/model-store.js';
-import { chunkKey, duplicatesKeyOf, manifestKeyOf, type ChunkRef, type ExecutionInput, type Manifest } from '../pipeline/manifest.js';
+import { inlineChunkList } from '../pipeline/chunk-list.js';
+import { chunkKey, chunkListKeyOf, duplicatesKeyOf, manifestKeyOf, type ChunkRef, type ExecutionInput, type Manifest } from '../pipeline/manifest.js';
 import { deriveRunId } from '../pipeline/run-id.js';
 import { createdObjects, type CreatedObject } from '../pipeline/s3-event.js';
 import { EmptyFileError, TradeFileScanner, UnreadableFileError } from '../pipeline/trade-file-scanner.js';
@@ -119,6 +120,10 @@ export async function ingestObject(obj: CreatedObject, deps: IngestDeps): Promis
   const context = scanner.dayContext();
   const contextKey = `runs/${runId}/context.json`;
   await putJson(store, contextKey, context);
+  // Before the manifest (written last, the mark of a complete ingest): the Distributed Map's items, and
+  // what the local orchestrator reads when the list is too long to travel in the execution input.
+  // Compact JSON: at 10,000 chunks it is ~1.5 MB, and the ItemReader reads it whole.
+  await store.put(chunkListKeyOf(runId), JSON.stringify(chunks), 'application/json');
   const manifest: Manifest = {
     runId,
     stage: deps.stage,
@@ -154,8 +159,20 @@ function startedOutcome(m: Manifest): IngestOutcome {
   return { status: 'started', runId: m.runId, rows: m.rows, chunks: m.chunks.length, modelVersion: m.modelVersion };
 }
 
+/**
+ * The execution's input: keys and counts, and the chunk list only while it is small (inlineChunkList);
+ * a longer list stays in S3 (chunksKey), where the Distributed Map reads it, and out of the 256 KiB state.
+ */
 export function executionInput(m: Manifest): ExecutionInput {
-  return { runId: m.runId, bucket: m.input.bucket, manifestKey: manifestKeyOf(m.runId), input: { bucket: m.input.bucket, key: m.input.key }, chunks: m.chunks };
+  return {
+    runId: m.runId,
+    bucket: m.input.bucket,
+    manifestKey: manifestKeyOf(m.runId),
+    input: { bucket: m.input.bucket, key: m.input.key },
+    ...(inlineChunkList(m.chunks) ? { chunks: m.chunks } : {}),
+    chunksKey: chunkListKeyOf(m.runId),
+    chunkCount: m.chunks.length,
+  };
 }
 
 async function reject(

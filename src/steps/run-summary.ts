@@ -1,4 +1,6 @@
+import type { RunSeverity, SeverityLevels } from '../alerts/severity.js';
 import type { FeedbackLoadError } from '../feedback/feedback-store.js';
+import type { RunBreakdown } from '../report/result-breakdown.js';
 import type { RunDrift } from './run-drift.js';
 
 /** summary.json: what a run found, for people (the alert) and machines (tools, tests). */
@@ -47,10 +49,17 @@ export interface RunSummary {
   /** Rows flagged by the model's score. */
   modelAnomalies: number;
   /**
-   * CLEAR: no anomalies other than known false positives; otherwise HIGH or LOW by the stage's
-   * severity levels (runSeverity in aggregate-step.ts).
+   * What the alert and the severity are about: the flagged rows, the rows flagged by the model and the
+   * rows breaking rules that are not known false positives (analysts' feedback).
    */
-  severity: 'CLEAR' | 'LOW' | 'HIGH';
+  open: { anomalies: number; modelAnomalies: number; badRows: number };
+  /**
+   * CLEAR: no anomalies other than known false positives; otherwise LOW, MEDIUM or HIGH by the
+   * stage's severity levels (src/alerts/severity.ts).
+   */
+  severity: RunSeverity;
+  /** The levels the severity was judged by (the stage's). */
+  severityLevels: SeverityLevels;
   threshold: number;
   modelVersion: string;
   modelFittedOnInput: boolean;
@@ -61,8 +70,15 @@ export interface RunSummary {
   /** Each model feature's drift from the training data (PSI), with warnings; never changes the severity. */
   drift: RunDrift;
   feedback: RunFeedback;
+  /** The day's figures behind the report's charts: score histogram, counts by severity, hour, symbol and rule. */
+  breakdown: RunBreakdown;
+  /** S3 URI of the Parquet result. */
   result: string;
+  /** S3 URI of the day's report (report.html beside summary.json). */
+  report: string;
   summaryUri: string;
+  /** AWS console links to the result and the report; absent where the region is unknown (a local run). */
+  consoleLinks?: { result: string; report: string };
   startedAt: string;
   finishedAt: string;
   durationMs: number;

@@ -38,7 +38,7 @@ export async function scoreChunk(input: ScoreTaskInput, deps: ScoreDeps): Promis
   const scoredKey = scoredChunkKey(input.runId, input.chunk.index);
   const extraNames = manifest.extra.map((x) => x.name);
   await store.put(scoredKey, encodeScoredChunk(result.rows, manifest.present, extraNames), 'application/vnd.apache.arrow.stream');
-  const bins: ChunkFeatureBins = { scored: result.scored, featureBins: result.featureBins };
+  const bins: ChunkFeatureBins = { scored: result.scored, featureBins: result.featureBins, byReason: result.byReason };
   await putJson(store, featureBinsKey(input.runId, input.chunk.index), bins);
   return {
     index: input.chunk.index,

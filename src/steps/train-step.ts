@@ -1,6 +1,7 @@
 import type { S3Event } from 'aws-lambda';
 import { asciiSubject } from '../alerts/run-alerts.js';
-import type { AnomalyModel } from '../model/anomaly-model.js';
+import { kindOf, type AnomalyModel } from '../model/anomaly-model.js';
+import type { ModelKind } from '../model/model-kind.js';
 import { metadataKey, saveModelToStore } from '../model/model-store.js';
 import { trainFromSources } from '../model/train-model.js';
 import { feedbackExclusion } from '../feedback/feedback-exclusion.js';
@@ -31,6 +32,8 @@ export interface TrainDeps {
   /** Told of each new version and of each file that could not be trained on (the ops topic in AWS). */
   alerts?: AlertSink;
   stage: string;
+  /** The kind of model to fit (the stage's cdk.json algorithm); default the isolation forest. */
+  algorithm?: ModelKind;
 }
 
 export type TrainOutcome =
@@ -39,6 +42,8 @@ export type TrainOutcome =
       /** s3://bucket/training/... */
       source: string;
       version: string;
+      /** The model's kind (the stage's algorithm). */
+      kind: ModelKind;
       /** models/<version>/model.json */
       key: string;
       metadataKey: string;
@@ -59,12 +64,17 @@ function rejectionReason(e: unknown): string | undefined {
 }
 
 /** The model, or why the file cannot be trained on. */
-async function fit(store: ObjectStore, key: string, source: string, schema: TradeSchema | undefined, now: Date): Promise<AnomalyModel | { rejected: string }> {
+async function fit(store: ObjectStore, key: string, source: string, deps: TrainDeps, now: Date): Promise<AnomalyModel | { rejected: string }> {
   // Trades the analysts confirmed as anomalies stay out of training (a bad feedback file is left out
   // whole, as a run leaves it out of its alert).
   const feedback = await loadFeedbackFromStore(store);
   try {
-    return await trainFromSources([{ name: source, open: () => store.getStream(key) }], { schema, now, exclude: feedbackExclusion(feedback.index) });
+    return await trainFromSources([{ name: source, open: () => store.getStream(key) }], {
+      schema: deps.schema,
+      now,
+      exclude: feedbackExclusion(feedback.index),
+      ...(deps.algorithm ? { algorithm: deps.algorithm } : {}),
+    });
   } catch (e: unknown) {
     const reason = rejectionReason(e);
     if (reason === undefined) throw e;
@@ -91,7 +101,7 @@ export async function trainObject(obj: { bucket: string; key: string }, deps: Tr
   const store = deps.storeFor(obj.bucket);
   const source = `s3://${obj.bucket}/${obj.key}`;
   const started = performance.now();
-  const model = await fit(store, obj.key, source, deps.schema, now);
+  const model = await fit(store, obj.key, source, deps, now);
   if ('rejected' in model) {
     await deps.alerts?.publish(trainingRejectedAlert(deps.stage, source, model.rejected));
     return { status: 'rejected', source, reason: model.rejected };
@@ -101,6 +111,7 @@ export async function trainObject(obj: { bucket: string; key: string }, deps: Tr
     status: 'trained',
     source,
     version: model.version,
+    kind: kindOf(model),
     key,
     metadataKey: metadataKey(model.version),
     rows: model.training.rows,
@@ -124,6 +135,7 @@ export function modelTrainedAlert(stage: string, bucket: string, outcome: Extrac
       `A new model version was trained on ${outcome.source} and saved; it is NOT in use yet.`,
       '',
       `  version       ${outcome.version}`,
+      `  kind          ${outcome.kind}`,
       `  training rows ${outcome.rows}`,
       `  threshold     ${outcome.threshold.toFixed(4)} (flags ${(outcome.contamination * 100).toFixed(3)}% of training rows)`,
       `  model         s3://${bucket}/${outcome.key}`,

@@ -28,7 +28,7 @@ describe('trade-anomaly CLI', () => {
     await tmp?.cleanup();
   });
 
-  it.each(['generate', 'train', 'run', 'evaluate', 'tune', 'explore', 'models'])('explains `%s` with an example', async (command) => {
+  it.each(['generate', 'train', 'run', 'evaluate', 'tune', 'explore', 'models', 'demo'])('explains `%s` with an example', async (command) => {
     const { code, stdout } = await cli([command, '--help']);
     expect(code).toBe(0);
     expect(stdout).toMatch(/Examples?:/);
@@ -55,6 +55,26 @@ describe('trade-anomaly CLI', () => {
     expect(first.code).toBe(0);
     expect(JSON.parse(first.stdout)[0]).toMatchObject({ path: a, rows: 2000 });
     expect(await readFile(a)).toEqual(await readFile(b));
+  });
+
+  it('prints one JSON document with the expected fields for train, run and explore with --json, and no progress in CI', async () => {
+    const day = path.join(tmp.dir, 'json-day.csv');
+    const modelDir = path.join(tmp.dir, 'json-model');
+    await cli(['generate', '--rows', '3000', '--seed', '5', '--out', day]);
+
+    const train = await cli(['train', day, '--out', modelDir, '--json']);
+    const runResult = await cli(['run', day, '--model', modelDir, '--state-dir', path.join(tmp.dir, 'json-state'), '--out', path.join(tmp.dir, 'json-out'), '--json']);
+    const explore = await cli(['explore', day, '--out', path.join(tmp.dir, 'json-explore'), '--json']);
+
+    expect([train.code, runResult.code, explore.code]).toEqual([0, 0, 0]);
+    expect(JSON.parse(train.stdout)).toMatchObject({ version: expect.any(String), threshold: expect.any(Number), training: { rows: expect.any(Number) }, savedTo: expect.stringContaining('json-model') });
+    const ran = JSON.parse(runResult.stdout) as { outcome: { status: string }; files: string[]; summary: { rows: number; anomalies: number; modelVersion: string } };
+    expect(ran.outcome.status).toBe('started');
+    expect(ran.summary).toMatchObject({ rows: 3000, modelVersion: JSON.parse(train.stdout).version });
+    expect(ran.files.map((f) => path.basename(f))).toEqual(expect.arrayContaining(['json-day.parquet', 'summary.json', 'alert.json']));
+    expect(JSON.parse(explore.stdout)).toMatchObject({ facts: { rows: 3000 }, summaryPath: expect.stringContaining('summary.json') });
+    // CI is set for these runs: no progress on stderr.
+    expect(train.stderr + runResult.stderr + explore.stderr).not.toContain('\r');
   });
 
   it('exits 3 on a rejected file and says which columns are missing', async () => {

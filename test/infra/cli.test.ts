@@ -68,6 +68,11 @@ function assetOf(result: CliResult, stage: string, constructPath: string): strin
 const FUNCTIONS = ['Pipeline/Ingest', 'Pipeline/Score', 'Pipeline/Aggregate', 'Pipeline/RunFailed', 'Training/Train', 'Monitoring/ArrivalCheck'];
 /** Minified handler bundles stay small: the AWS SDK is the runtime's, and nothing else should be big. */
 const MAX_BUNDLE_BYTES = 1024 * 1024;
+/**
+ * Except the train function's: it carries the training libraries of the other model kinds (TensorFlow.js
+ * and libsvm-js, about 1.4 MB minified; docs/model.md), loaded only when the stage trains such a kind.
+ */
+const MAX_BUNDLE_BYTES_BY_FUNCTION: Readonly<Record<string, number>> = { 'Training/Train': 2.5 * 1024 * 1024 };
 
 describe('cdk CLI', () => {
   it('synthesizes every stage offline, with the cdk-nag checks passing', async () => {
@@ -77,7 +82,7 @@ describe('cdk CLI', () => {
     expect(result.stderr).not.toMatch(/AwsSolutions-/);
   });
 
-  it('bundles each handler under 1 MB minified, with parquet-wasm beside the aggregate bundle only', async () => {
+  it('bundles each handler under 1 MB minified (train 2.5 MB), with parquet-wasm beside the aggregate bundle only', async () => {
     const result = await cliAll;
     expect(result.code, result.stderr).toBe(0);
     const sizes: string[] = [];
@@ -87,7 +92,7 @@ describe('cdk CLI', () => {
       const bytes = statSync(path.join(asset, 'index.js')).size;
       const wasm = existsSync(path.join(asset, 'parquet_wasm_bg.wasm'));
       sizes.push(`${fn.split('/')[1]!.padEnd(13)} index.js ${(bytes / 1024).toFixed(0).padStart(5)} KiB${wasm ? ` + parquet_wasm_bg.wasm ${(statSync(path.join(asset, 'parquet_wasm_bg.wasm')).size / 1024 / 1024).toFixed(1)} MiB` : ''}`);
-      expect(bytes, `${fn} index.js`).toBeLessThan(MAX_BUNDLE_BYTES);
+      expect(bytes, `${fn} index.js`).toBeLessThan(MAX_BUNDLE_BYTES_BY_FUNCTION[fn] ?? MAX_BUNDLE_BYTES);
       expect(existsSync(path.join(asset, 'index.js.map')), `${fn} source map`).toBe(true);
       expect(wasm, `${fn} parquet wasm`).toBe(fn === 'Pipeline/Aggregate');
     }

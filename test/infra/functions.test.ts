@@ -175,16 +175,20 @@ describe("the functions' environment", () => {
   });
 
   it('keeps the default severity levels where the stage sets none, and reads the ones it sets', () => {
-    expect(severityFromEnv(DEFAULT_SEVERITY, {})).toEqual({ highScore: 0.7, highBadRowShare: 0.01 });
-    expect(severityFromEnv(DEFAULT_SEVERITY, { SEVERITY_HIGH_SCORE: '0.85', SEVERITY_HIGH_BAD_ROW_SHARE: '0.05' })).toEqual({
+    expect(severityFromEnv(DEFAULT_SEVERITY, {})).toEqual({ highScore: 0.8, mediumScore: 0.7, highBadRowShare: 0.01 });
+    expect(severityFromEnv(DEFAULT_SEVERITY, { SEVERITY_HIGH_SCORE: '0.85', SEVERITY_MEDIUM_SCORE: '0.75', SEVERITY_HIGH_BAD_ROW_SHARE: '0.05' })).toEqual({
       highScore: 0.85,
+      mediumScore: 0.75,
       highBadRowShare: 0.05,
     });
+    // A stage that lowers the high level below the default medium one brings the medium level down with it.
+    expect(severityFromEnv(DEFAULT_SEVERITY, { SEVERITY_HIGH_SCORE: '0.65' }).mediumScore).toBe(0.65);
   });
 
   it.each([
     [{ SEVERITY_HIGH_SCORE: 'high' }, /SEVERITY_HIGH_SCORE must be a number in \(0, 1\], got "high"/],
     [{ SEVERITY_HIGH_BAD_ROW_SHARE: '2' }, /SEVERITY_HIGH_BAD_ROW_SHARE must be a number in \(0, 1\], got "2"/],
+    [{ SEVERITY_HIGH_SCORE: '0.7', SEVERITY_MEDIUM_SCORE: '0.9' }, /mediumScore \(0\.9\) must not be above highScore \(0\.7\)/],
   ])('fails fast on a bad severity level %o', (env, message) => {
     expect(() => severityFromEnv(DEFAULT_SEVERITY, env)).toThrow(InvalidEnvironmentError);
     expect(() => severityFromEnv(DEFAULT_SEVERITY, env)).toThrow(message);
@@ -203,10 +207,11 @@ describe("a run's severity, by the stage's levels", () => {
 
   it.each([
     ['CLEAR without anomalies', { ...run, anomalies: 0, maxScore: 0.99 }, DEFAULT_SEVERITY, 'CLEAR'],
-    ['HIGH for a score at the high level', run, DEFAULT_SEVERITY, 'HIGH'],
-    ['LOW when the stage sets the high level above the score', run, { highScore: 0.8, highBadRowShare: 0.01 }, 'LOW'],
-    ['HIGH when the bad-row share passes the stage level', { ...run, maxScore: 0.61 }, { highScore: 0.8, highBadRowShare: 0.004 }, 'HIGH'],
-    ['never HIGH below the model threshold', { ...run, maxScore: 0.65, threshold: 0.66 }, { highScore: 0.5, highBadRowShare: 0.01 }, 'LOW'],
+    ['HIGH for a score at the high level', { ...run, maxScore: 0.8 }, DEFAULT_SEVERITY, 'HIGH'],
+    ['MEDIUM for a score at the medium level', run, DEFAULT_SEVERITY, 'MEDIUM'],
+    ['LOW when the stage sets both levels above the score', run, { highScore: 0.9, mediumScore: 0.8, highBadRowShare: 0.01 }, 'LOW'],
+    ['HIGH when the bad-row share passes the stage level', { ...run, maxScore: 0.61 }, { highScore: 0.8, mediumScore: 0.7, highBadRowShare: 0.004 }, 'HIGH'],
+    ['never HIGH below the model threshold', { ...run, maxScore: 0.65, threshold: 0.66 }, { highScore: 0.5, mediumScore: 0.5, highBadRowShare: 0.01 }, 'LOW'],
   ] as const)('%s', (_name, r, levels, expected) => {
     expect(runSeverity(r, levels)).toBe(expected);
   });

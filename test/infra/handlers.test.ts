@@ -84,6 +84,7 @@ describe('the Lambda handlers', () => {
       POWERTOOLS_METRICS_DISABLED: 'false',
       // Set so high that no run is HIGH: the stage's levels, not the defaults, decide.
       SEVERITY_HIGH_SCORE: '1',
+      SEVERITY_MEDIUM_SCORE: '1',
       SEVERITY_HIGH_BAD_ROW_SHARE: '1',
     });
   });
@@ -112,7 +113,8 @@ describe('the Lambda handlers', () => {
 
     const input = started[0]!;
     const scored: ChunkSummary[] = [];
-    for (const chunk of input.chunks) {
+    // Three chunks: the list is inline (see inlineChunkList).
+    for (const chunk of input.chunks!) {
       const run = await invoke(() => score({ runId: input.runId, bucket: input.bucket, manifestKey: input.manifestKey, chunk }, context('score')) as Promise<ChunkSummary>);
       scored.push(run.result);
       expect(run.emf).toHaveLength(1);

@@ -116,7 +116,7 @@ describe('aggregate: a streamed, atomically published result', () => {
     if (!execution) throw new Error(`${name} was not started`);
     const run = execution;
     const scored: ChunkSummary[] = [];
-    for (const chunk of run.chunks) {
+    for (const chunk of run.chunks!) {
       scored.push(await scoreChunk({ runId: run.runId, bucket: run.bucket, manifestKey: run.manifestKey, chunk }, { storeFor: () => store, models }));
     }
     return { execution: run, scored, manifest: await getJson<Manifest>(store, run.manifestKey) };
@@ -246,7 +246,7 @@ describe('aggregate: a streamed, atomically published result', () => {
       const summary = await aggregate(run, store, alerts);
 
       expect(await store.get(keyOf(summary.result))).toEqual(clean);
-      expect(await publishedUnder(REPORTS_PREFIX, 'copy-fails')).toEqual([`${REPORTS_PREFIX}date=${DAY}/copy-fails/summary.json`]);
+      expect(await publishedUnder(REPORTS_PREFIX, 'copy-fails')).toEqual([`${REPORTS_PREFIX}date=${DAY}/copy-fails/report.html`, `${REPORTS_PREFIX}date=${DAY}/copy-fails/summary.json`]);
       expect(alerts).toHaveLength(1);
     });
 

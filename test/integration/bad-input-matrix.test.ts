@@ -688,8 +688,8 @@ describe('bad input, repeated deliveries and consistency, through the three step
       // Exactly one result and one report for the file, and the report is the summary.
       const published = await publishedFor(run.key);
       expect(published.results).toEqual([summary.result.slice(`s3://${bucket}/`.length)]);
-      expect(published.reports).toEqual([summary.summaryUri.slice(`s3://${bucket}/`.length)]);
-      expect(await getJson<RunSummary>(harness.store, published.reports[0])).toEqual(JSON.parse(JSON.stringify(summary)));
+      expect(published.reports).toEqual([summary.report, summary.summaryUri].map((uri) => uri.slice(`s3://${bucket}/`.length)));
+      expect(await getJson<RunSummary>(harness.store, published.reports[1])).toEqual(JSON.parse(JSON.stringify(summary)));
       expect(await harness.store.head(`rejected/${fileName}`)).toBeUndefined();
 
       expected.check?.(run);
@@ -783,7 +783,7 @@ describe('bad input, repeated deliveries and consistency, through the three step
       const published = await publishedFor(second.key);
       expect(published.results).toEqual([`results/date=${DAY}/versioned.parquet`]);
       expect(await readParquetRows(await harness.store.get(published.results[0]))).toHaveLength(25);
-      expect((await getJson<RunSummary>(harness.store, published.reports[0])).runId).toBe(second.outcome.runId);
+      expect((await getJson<RunSummary>(harness.store, published.reports.find((k) => k.endsWith('/summary.json'))!)).runId).toBe(second.outcome.runId);
     });
 
     it('processes a rejected file once a fixed version replaces it', async () => {

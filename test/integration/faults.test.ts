@@ -155,7 +155,7 @@ describe('S3 requests under throttling (503 SlowDown from a proxy in front of th
 
   /** Each chunk's sha256: equal digests, equal bytes (and far faster to compare than the bytes). */
   async function chunkBytes(execution: ExecutionInput): Promise<string[]> {
-    return Promise.all(execution.chunks.map(async (c) => digest(await direct.get(c.key))));
+    return Promise.all(execution.chunks!.map(async (c) => digest(await direct.get(c.key))));
   }
 
   it('sets the retry behaviour in code: standard mode, 5 attempts, whatever AWS_MAX_ATTEMPTS or AWS_RETRY_MODE say', async () => {
@@ -194,8 +194,8 @@ describe('S3 requests under throttling (503 SlowDown from a proxy in front of th
       runs.map(async (run, i) => {
         const store = i === 0 ? direct : throttled;
         const models = new ModelCache();
-        for (const chunk of run.chunks) await scoreChunk({ runId: run.runId, bucket: run.bucket, manifestKey: run.manifestKey, chunk }, { storeFor: () => store, models });
-        return Promise.all(run.chunks.map(async (c) => digest(await direct.get(scoredChunkKey(run.runId, c.index)))));
+        for (const chunk of run.chunks!) await scoreChunk({ runId: run.runId, bucket: run.bucket, manifestKey: run.manifestKey, chunk }, { storeFor: () => store, models });
+        return Promise.all(run.chunks!.map(async (c) => digest(await direct.get(scoredChunkKey(run.runId, c.index)))));
       }),
     );
 

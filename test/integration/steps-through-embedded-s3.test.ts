@@ -91,7 +91,7 @@ describe('pipeline steps through the embedded S3', () => {
     // The Map's iterations may finish in any order; the result must still follow the input.
     const models = new ModelCache();
     const scored = [];
-    for (const chunk of [...input.chunks].reverse()) {
+    for (const chunk of [...input.chunks!].reverse()) {
       scored.push(await scoreChunk({ runId: input.runId, bucket: input.bucket, manifestKey: input.manifestKey, chunk }, { storeFor: () => store, models }));
     }
 
@@ -99,7 +99,7 @@ describe('pipeline steps through the embedded S3', () => {
     process.env.S3_ENDPOINT = s3.endpoint;
     const { handler } = await import('../../functions/score.js');
     const lambdaContext = { functionName: 'score', functionVersion: '1', invokedFunctionArn: 'arn:aws:lambda:us-east-1:123456789012:function:score', memoryLimitInMB: '1769', awsRequestId: 'test', logGroupName: 'g', logStreamName: 's', getRemainingTimeInMillis: () => 60_000 };
-    const first = input.chunks[0];
+    const first = input.chunks![0];
     const viaHandler = await handler({ runId: input.runId, bucket: input.bucket, manifestKey: input.manifestKey, chunk: first }, lambdaContext as never);
     expect(viaHandler).toEqual(scored.find((c) => c.index === first.index));
     const summary = await aggregateRun({ ...input, scored }, { storeFor: () => store, alerts: { publish: async (a) => void alerts.push(a) }, models, stage: 'test' });

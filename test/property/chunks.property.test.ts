@@ -15,7 +15,8 @@ import type { AnomalyModel } from '../../src/model/anomaly-model.js';
 import { ModelCache, saveModelToStore } from '../../src/model/model-store.js';
 import { trainFromSources } from '../../src/model/train-model.js';
 import { DuplicateMarks } from '../../src/pipeline/duplicate-partitions.js';
-import { duplicatesKeyOf, scoredChunkKey, type ChunkSummary, type ExecutionInput, type Manifest } from '../../src/pipeline/manifest.js';
+import { withChunkList } from '../../src/pipeline/chunk-list.js';
+import { duplicatesKeyOf, scoredChunkKey, type ChunkSummary, type ExecutionInput, type ExecutionWithChunks, type Manifest } from '../../src/pipeline/manifest.js';
 import { TradeFileScanner } from '../../src/pipeline/trade-file-scanner.js';
 import { getJson } from '../../src/ports/object-store.js';
 import { scoreRows, type FileShape, type ScoredBatch } from '../../src/scoring/score-rows.js';
@@ -221,7 +222,7 @@ describe('ingest and score with any chunk size', () => {
     expect(whole.scored.rows.some((r) => r.isAnomaly && r.qualityIssues.length === 0)).toBe(true);
   });
 
-  async function ingest(chunkRows: number, streamPiece: number): Promise<{ store: MemoryObjectStore; execution: ExecutionInput; manifest: Manifest }> {
+  async function ingest(chunkRows: number, streamPiece: number): Promise<{ store: MemoryObjectStore; execution: ExecutionWithChunks; manifest: Manifest }> {
     const store = new MemoryObjectStore(template.bucket);
     for (const [k, v] of template.objects) store.objects.set(k, v);
     store.streamPiece = streamPiece;
@@ -239,7 +240,8 @@ describe('ingest and score with any chunk size', () => {
       },
     );
     expect(outcome.status).toBe('started');
-    return { store, execution: execution!, manifest: await getJson<Manifest>(store, execution!.manifestKey) };
+    // Small chunk sizes make more chunks than travel inline: the list is then read from S3.
+    return { store, execution: await withChunkList(store, execution!), manifest: await getJson<Manifest>(store, execution!.manifestKey) };
   }
 
   const chunkRows = fc.integer({ min: 1, max: DAY_ROWS + 10 });

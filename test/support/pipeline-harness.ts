@@ -1,8 +1,10 @@
 import path from 'node:path';
 import type { S3Event } from 'aws-lambda';
 import { EmbeddedS3 } from '../../src/local/embedded-s3.js';
+import type { AllClearMode } from '../../src/alerts/all-clear.js';
 import type { AnomalyModel } from '../../src/model/anomaly-model.js';
 import { ModelCache, saveModelToStore } from '../../src/model/model-store.js';
+import { withChunkList } from '../../src/pipeline/chunk-list.js';
 import type { ExecutionInput } from '../../src/pipeline/manifest.js';
 import { objectCreatedEvent } from '../../src/pipeline/s3-event.js';
 import type { Alert } from '../../src/ports/alert-sink.js';
@@ -19,6 +21,8 @@ export interface HarnessRunOptions {
   chunkRows?: number;
   threshold?: number;
   driftThreshold?: number;
+  /** What a clean day publishes. Default `send`: the full alert for every run, which the tests check line by line. */
+  allClear?: AllClearMode;
   /** The object's whole key (default `incoming/<name>`), e.g. one outside incoming/. */
   key?: string;
   /** How many times S3 delivers the object's event (it delivers at least once). Default 1. */
@@ -46,6 +50,8 @@ export interface HarnessRun {
   etagAfter?: string;
   /** Executions started by the deliveries (a name already started is not started again). */
   executionsStarted: number;
+  /** The input of each execution started, as ingest handed it over. */
+  executionInputs: ExecutionInput[];
 }
 
 /**
@@ -104,10 +110,11 @@ export class PipelineHarness {
     for (const execution of executions) {
       const models = new ModelCache();
       const scored = [];
-      for (const chunk of execution.chunks) {
+      // The chunk list as the state machine gets it: inline, or (a long list) from S3.
+      for (const chunk of (await withChunkList(this.store, execution)).chunks) {
         scored.push(await scoreChunk({ runId: execution.runId, bucket: execution.bucket, manifestKey: execution.manifestKey, chunk }, { storeFor: () => this.store, models }));
       }
-      summary = await aggregateRun({ ...execution, scored }, { storeFor: () => this.store, alerts: sink, models, stage: 'test', driftThreshold: options.driftThreshold });
+      summary = await aggregateRun({ ...execution, scored }, { storeFor: () => this.store, alerts: sink, models, stage: 'test', driftThreshold: options.driftThreshold, allClear: options.allClear ?? 'send' });
       rows = await readParquetRows(await this.store.get(summary.result.slice(`s3://${this.store.bucket}/`.length)));
     }
     const result: HarnessRun = {
@@ -121,6 +128,7 @@ export class PipelineHarness {
       etag: head.etag,
       etagAfter: (await this.store.head(key))?.etag,
       executionsStarted: executions.length,
+      executionInputs: executions,
     };
     return result;
   }

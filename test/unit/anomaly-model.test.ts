@@ -61,7 +61,7 @@ describe('trainAnomalyModel', () => {
     expect(model.training.rows).toBe(2000);
     expect(model.training.dataHash).toMatch(/^[0-9a-f]{16}$/);
     expect(model.codeVersion).toBe(CODE_VERSION);
-    expect(model.forest.featureCount).toBe(FEATURE_COUNT);
+    expect(model.forest!.featureCount).toBe(FEATURE_COUNT);
     expect(model.createdAt).toBe('2026-03-02T10:00:00.000Z');
     expect(model.version).toMatch(/^20260302T100000Z-[0-9a-f]{10}$/);
   });
@@ -133,7 +133,7 @@ describe('trainAnomalyModel', () => {
     const again = train({ contamination: 0.01 });
 
     expect(again.version).toBe(model.version);
-    expect(again.forest.split).toEqual(model.forest.split);
+    expect(again.forest!.split).toEqual(model.forest!.split);
   });
 
   it('refuses a matrix whose column count is not the feature count', () => {
@@ -167,7 +167,7 @@ describe('trainAnomalyModel', () => {
     const generic = trainAnomalyModel({ values: Float64Array.from(two), rows: 2000, cols: 2 }, { features: ['f0', 'f1'], transform: 'none', forest: FOREST });
 
     expect(subset.extremeFeatures).toEqual(['price_deviation']);
-    expect(subset.forest.featureCount).toBe(2);
+    expect(subset.forest!.featureCount).toBe(2);
     // Columns that are not trade features are all read by the extremeness part.
     expect(generic.extremeFeatures).toEqual(['f0', 'f1']);
     expect(generic.transform).toBe('none');
@@ -210,7 +210,7 @@ describe('scoreWithModel', () => {
     const farther = rowOut(model, feature, 500);
     const forestOnly = (row: number[]): number => {
       const normalised = row.map((x, c) => (compressFeature(x) - model.normalisation.center[c]) / model.normalisation.scale[c]);
-      return scoreIsolationForest(model.forest, { values: Float64Array.from(normalised), rows: 1, cols: FEATURE_COUNT })[0];
+      return scoreIsolationForest(model.forest!, { values: Float64Array.from(normalised), rows: 1, cols: FEATURE_COUNT })[0];
     };
 
     const [s50, s500] = score(model, [far, farther]);
@@ -234,7 +234,7 @@ describe('scoreWithModel', () => {
 
     const [s] = score(model, [row]);
 
-    const forest = scoreIsolationForest(model.forest, { values: Float64Array.from(normalised), rows: 1, cols: FEATURE_COUNT })[0];
+    const forest = scoreIsolationForest(model.forest!, { values: Float64Array.from(normalised), rows: 1, cols: FEATURE_COUNT })[0];
     expect(s).toBeCloseTo(forest, 12);
   });
 
@@ -257,15 +257,15 @@ describe('serialiseModel / deserialiseModel', () => {
     expect(Array.from(score(copy, probe))).toEqual(Array.from(score(model, probe)));
     expect(copy.threshold).toBe(model.threshold);
     expect(copy.version).toBe(model.version);
-    expect(copy.forest.leafPath).toEqual(model.forest.leafPath);
-    expect(copy.forest.treeRoots).toEqual(model.forest.treeRoots);
+    expect(copy.forest!.leafPath).toEqual(model.forest!.leafPath);
+    expect(copy.forest!.treeRoots).toEqual(model.forest!.treeRoots);
   });
 
   it('stores the forest arrays as typed arrays again', () => {
     const copy = deserialiseModel(serialiseModel(model), 'memory');
 
-    expect(copy.forest.feature).toBeInstanceOf(Int32Array);
-    expect(copy.forest.split).toBeInstanceOf(Float64Array);
+    expect(copy.forest!.feature).toBeInstanceOf(Int32Array);
+    expect(copy.forest!.split).toBeInstanceOf(Float64Array);
   });
 
   function tampered(change: (doc: Record<string, unknown>) => void): string {

@@ -3,6 +3,7 @@ import { averagePrecision, detectionMetrics, rocAuc, type LabelledPrediction } f
 import { MAX_SUBJECT_LENGTH, asciiSubject, failureAlert, rejectionAlert, runAlert } from '../../src/alerts/run-alerts.js';
 import type { RunSummary, TopAnomaly } from '../../src/steps/run-summary.js';
 import { rng } from '../support/seeded-rng.js';
+import { reportFields } from '../support/run-summary-fixture.js';
 
 
 /** ROC-AUC by its definition: the share of (positive, negative) pairs ranked right, ties counting half. */
@@ -194,7 +195,7 @@ const ANOMALY: TopAnomaly = {
 };
 
 function summary(overrides: Partial<RunSummary> = {}): RunSummary {
-  return {
+  const base = {
     runId: 'trades-2026-03-02-0123456789abcdef',
     stage: 'prod',
     input: { bucket: 'trades-prod', key: 'incoming/trades-2026-03-02.csv' },
@@ -219,7 +220,8 @@ function summary(overrides: Partial<RunSummary> = {}): RunSummary {
     finishedAt: '2026-03-02T18:00:40.000Z',
     durationMs: 40_000,
     ...overrides,
-  };
+  } satisfies Partial<RunSummary>;
+  return { ...reportFields(base), ...base } as RunSummary;
 }
 
 const PRINTABLE_ASCII = /^[\x20-\x7e]*$/;

@@ -10,6 +10,7 @@ import type { ChunkFeatureBins } from '../../src/pipeline/manifest.js';
 import { ObjectNotFoundError, type ObjectStore } from '../../src/ports/object-store.js';
 import { DEFAULT_DRIFT_THRESHOLD, MIN_DRIFT_ROWS, driftWarning, runDrift } from '../../src/steps/run-drift.js';
 import type { RunSummary } from '../../src/steps/run-summary.js';
+import { reportFields } from '../support/run-summary-fixture.js';
 
 /** Two features, ten bins each, a tenth of training in every bin. */
 const MODEL = {
@@ -214,7 +215,7 @@ describe('feedbackExclusion', () => {
   });
 });
 
-const SUMMARY: RunSummary = {
+const BASE = {
   runId: 'day-0123456789abcdef',
   stage: 'prod',
   input: { bucket: 'b', key: 'incoming/day.csv' },
@@ -240,7 +241,8 @@ const SUMMARY: RunSummary = {
   startedAt: '2026-03-02T18:00:00.000Z',
   finishedAt: '2026-03-02T18:00:40.000Z',
   durationMs: 40_000,
-};
+} satisfies Omit<RunSummary, keyof ReturnType<typeof reportFields>>;
+const SUMMARY: RunSummary = { ...BASE, ...reportFields(BASE) };
 
 describe('runAlert with drift and feedback', () => {
   it('says nothing of drift or feedback on an ordinary day without feedback files', () => {

@@ -30,14 +30,16 @@ export async function demoCommand(args: DemoArgs, out: CliOutput): Promise<void>
   // A fresh embedded bucket each time, so the demo always runs the pipeline rather than finding its last result.
   await rm(stateDir, { recursive: true, force: true });
   await rm(outDir, { recursive: true, force: true });
+  // The steps print their summaries and progress, but not their JSON: `demo --json` prints one document.
+  const step = out.step();
 
   out.say(`1. generating ${args.history} history day(s) and the day ${day}, ${args.rows} trades each`);
-  await generateCommand({ rows: args.rows, seed: args.seed, out: dayFile, labels: labelsFile, day, history: args.history }, out);
+  await generateCommand({ rows: args.rows, seed: args.seed, out: dayFile, labels: labelsFile, day, history: args.history }, step);
   out.say('\n2. training the isolation forest on the history');
   const history = (await import('../../generate/trading-day.js')).previousTradingDays(day, args.history).map((d) => historyPaths(dayFile, labelsFile, d).csv);
-  await trainCommand({ files: history, out: modelDir }, out);
+  await trainCommand({ files: history, out: modelDir }, step);
   out.say('\n3. running the pipeline on the day (embedded S3, ingest -> score on worker threads -> aggregate)');
-  const result = await runCommand({ file: dayFile, model: modelDir, out: outDir, stateDir }, out);
+  const result = await runCommand({ file: dayFile, model: modelDir, out: outDir, stateDir }, step);
   const parquetFile = result.files.find((f) => f.endsWith('.parquet'));
   if (!parquetFile) throw new CliError('the run produced no Parquet result', EXIT.FAILED);
 

@@ -1,5 +1,6 @@
 import { createReadStream } from 'node:fs';
 import { open, writeFile } from 'node:fs/promises';
+import path from 'node:path';
 import { crossValidate, CrossValidationError, type CrossValidationResult } from '../../evaluate/cross-validate.js';
 import { detectionMetrics, type DetectionMetrics, type LabelledPrediction } from '../../evaluate/detection-metrics.js';
 import { isolationForestDetector, mlIsolationForestDetector, robustZDetector, type Detector } from '../../evaluate/detectors.js';
@@ -7,14 +8,15 @@ import { LabelColumnError, readLabelledTrades, type LabelledTrades } from '../..
 import { LabelFileError, readLabels } from '../../evaluate/labels.js';
 import { formatCvTable } from '../../evaluate/metrics-table.js';
 import { NumericCsvError, readNumericCsv } from '../../evaluate/numeric-csv.js';
-import { anomalyModelDetector, onTrades, tradeMatrix } from '../../evaluate/trade-detectors.js';
+import { anomalyModelDetector, modelKindDetector, onTrades, tradeMatrix } from '../../evaluate/trade-detectors.js';
 import { DEFAULT_MODEL_FEATURES } from '../../model/anomaly-model.js';
+import type { ModelKind } from '../../model/model-kind.js';
 import { loadModelFromDir } from '../../model/model-store.js';
-import { trainFromSources } from '../../model/train-model.js';
 import { TradeFileScanner } from '../../pipeline/trade-file-scanner.js';
 import { SchemaMismatchError } from '../../schema/trade-schema.js';
 import { scoreFileInProcess } from '../../scoring/score-file.js';
 import { CliError, EXIT, percent, type CliOutput } from '../cli-output.js';
+import { fileWithProgress, trainWithProgress } from '../file-progress.js';
 import { ensureReadable, loadSchemaOption } from './train-command.js';
 
 export interface EvaluateArgs {
@@ -71,17 +73,36 @@ export function recallByTypeOverFolds(result: CrossValidationResult, detector: s
 
 const TRADE_DETECTORS = ['isolation-forest', 'ml-isolation-forest', 'robust-z', 'model', 'model+rules'] as const;
 const NUMERIC_DETECTORS = ['isolation-forest', 'ml-isolation-forest', 'robust-z', 'model'] as const;
+/**
+ * The other model kinds, by name only (not in the default comparison: the autoencoder's training
+ * takes seconds a fold): `<kind>` is the kind's learned part alone, `model:<kind>` the model of that
+ * kind (with the extremeness part), `model:<kind>+rules` that model joined with the rules (trades).
+ */
+const OTHER_KINDS = ['ocsvm', 'autoencoder', 'pca', 'ensemble'] as const;
+const TRADE_KIND_DETECTORS = OTHER_KINDS.flatMap((k) => [k, `model:${k}`, `model:${k}+rules`]);
+const NUMERIC_KIND_DETECTORS = OTHER_KINDS.flatMap((k) => [k, `model:${k}`]);
 
-function chosenDetectors(all: readonly string[], list: string | undefined): string[] {
+function chosenDetectors(all: readonly string[], list: string | undefined, byName: readonly string[] = []): string[] {
   if (!list) return [...all];
   const names = list.split(',').map((s) => s.trim()).filter(Boolean);
-  const unknown = names.filter((n) => !all.includes(n));
-  if (unknown.length) throw new CliError(`--detectors: unknown ${unknown.join(', ')}`, EXIT.USAGE, `choose from ${all.join(', ')}`);
+  const allowed = [...all, ...byName];
+  const unknown = names.filter((n) => !allowed.includes(n));
+  if (unknown.length) throw new CliError(`--detectors: unknown ${unknown.join(', ')}`, EXIT.USAGE, `choose from ${allowed.join(', ')}`);
   return names;
+}
+
+/** `ocsvm`, `model:ocsvm`, `model:ocsvm+rules` (trades only) and the like; undefined for other names. */
+function kindDetector(name: string, seed: number, transform: 'compress' | 'none', trades: boolean): Detector | undefined {
+  const m = /^(model:)?(ocsvm|autoencoder|pca|ensemble)(\+rules)?$/.exec(name);
+  if (!m) return undefined;
+  const detector = modelKindDetector(m[2] as ModelKind, { forest: { seed }, transform }, m[1] ? 'model' : 'learned');
+  return trades ? onTrades(detector, { withRules: Boolean(m[3]) }) : detector;
 }
 
 /** The comparison's detectors on a trade matrix; model-only ones score 0 where the model cannot score. */
 function tradeDetector(name: string, seed: number): Detector {
+  const kind = kindDetector(name, seed, 'compress', true);
+  if (kind) return kind;
   switch (name) {
     case 'isolation-forest':
       return onTrades(isolationForestDetector({ seed, threshold: 0.6 }), { withRules: false });
@@ -97,6 +118,8 @@ function tradeDetector(name: string, seed: number): Detector {
 }
 
 function numericDetector(name: string, seed: number): Detector {
+  const kind = kindDetector(name, seed, 'none', false);
+  if (kind) return kind;
   switch (name) {
     case 'isolation-forest':
       return isolationForestDetector({ seed });
@@ -145,8 +168,10 @@ async function evaluateNumeric(args: EvaluateArgs, out: CliOutput): Promise<Cros
     throw e;
   }
   out.say(`${args.file}: numeric CSV, ${table.matrix.rows} rows, features ${table.names.join(', ')}`);
-  const detectors = chosenDetectors(NUMERIC_DETECTORS, args.detectors).map((n) => numericDetector(n, seed));
-  const result = await runCv(() => crossValidate({ matrix: table.matrix, labels: table.labels, names: table.names }, detectors, { folds, seed }));
+  const detectors = chosenDetectors(NUMERIC_DETECTORS, args.detectors, NUMERIC_KIND_DETECTORS).map((n) => numericDetector(n, seed));
+  const result = await cvWithProgress(out, detectors.length, folds, (onFold) =>
+    crossValidate({ matrix: table.matrix, labels: table.labels, names: table.names }, detectors, { folds, seed, onFold }),
+  );
   printCv(result, out);
   const report = { file: args.file, kind: 'numeric', crossValidation: result };
   if (args.out) await writeFile(args.out, JSON.stringify(report, null, 2));
@@ -154,35 +179,45 @@ async function evaluateNumeric(args: EvaluateArgs, out: CliOutput): Promise<Cros
   return result;
 }
 
-async function runCv(run: () => Promise<CrossValidationResult>): Promise<CrossValidationResult> {
+/** Cross-validation with a bar over detectors x folds. */
+async function cvWithProgress(
+  out: CliOutput,
+  detectors: number,
+  folds: number,
+  run: (onFold: (done: number, total: number) => void) => Promise<CrossValidationResult>,
+): Promise<CrossValidationResult> {
+  const task = out.task(`cross-validating ${detectors} detector(s) over ${folds} folds`, { unit: 'folds', total: detectors * folds });
   try {
-    return await run();
+    return await run((done) => task.update(done));
   } catch (e: unknown) {
     if (e instanceof CrossValidationError) throw new CliError(e.message, EXIT.USAGE, 'use fewer --folds, or a file with more labelled anomalies');
     throw e;
+  } finally {
+    task.finish();
   }
 }
 
-/** Reads a labelled trade file for evaluation; label problems are usage errors naming the file. */
-export async function labelledTradesOf(args: { file: string; labels?: string; labelColumn?: string; schema?: string }): Promise<LabelledTrades> {
+/** Reads a labelled trade file for evaluation (with a bar, given an output); label problems are usage errors naming the file. */
+export async function labelledTradesOf(args: { file: string; labels?: string; labelColumn?: string; schema?: string }, out?: CliOutput): Promise<LabelledTrades> {
   const schema = await loadSchemaOption(args.schema);
+  const read = out ? await fileWithProgress(args.file, out, `reading ${path.basename(args.file)}`) : undefined;
   try {
     const labels = args.labels ? await readLabels(args.labels) : undefined;
-    return await readLabelledTrades(createReadStream(args.file), args.file, { labels, labelColumn: args.labelColumn }, schema);
+    return await readLabelledTrades(read?.source ?? createReadStream(args.file), args.file, { labels, labelColumn: args.labelColumn }, schema);
   } catch (e: unknown) {
     if (e instanceof LabelFileError || e instanceof LabelColumnError) throw new CliError(e.message, EXIT.USAGE);
     throw e;
+  } finally {
+    read?.task.finish();
   }
 }
 
 async function evaluateTradesCv(args: EvaluateArgs, out: CliOutput): Promise<CrossValidationResult> {
   const folds = args.folds!;
   const seed = args.seed ?? 1;
-  const data = await labelledTradesOf(args);
-  const detectors = chosenDetectors(TRADE_DETECTORS, args.detectors).map((n) => tradeDetector(n, seed));
-  out.progress(`cross-validating ${detectors.length} detector(s) over ${folds} folds...`);
-  const result = await runCv(() => crossValidate(tradeMatrix(data, DEFAULT_MODEL_FEATURES), detectors, { folds, seed }));
-  out.endProgress();
+  const data = await labelledTradesOf(args, out);
+  const detectors = chosenDetectors(TRADE_DETECTORS, args.detectors, TRADE_KIND_DETECTORS).map((n) => tradeDetector(n, seed));
+  const result = await cvWithProgress(out, detectors.length, folds, (onFold) => crossValidate(tradeMatrix(data, DEFAULT_MODEL_FEATURES), detectors, { folds, seed, onFold }));
   out.say(`${args.file}: ${data.rows} trades, ${data.labels.filter((l) => l !== null).length} labelled anomalies; features ${DEFAULT_MODEL_FEATURES.join(', ')}`);
   printCv(result, out);
   const headline = result.detectors.find((d) => d.name === 'model+rules') ?? result.detectors[0];
@@ -213,12 +248,13 @@ export async function evaluateCommand(args: EvaluateArgs, out: CliOutput): Promi
   const schema = await loadSchemaOption(args.schema);
   const model = args.model
     ? await loadModelFromDir(args.model)
-    : await trainFromSources([{ name: args.file, open: () => createReadStream(args.file) }], { schema });
+    : await trainWithProgress([args.file], { schema }, out, `fitting a model on ${path.basename(args.file)}`);
   if (!args.model) out.say('no --model given: fitted a model on the file itself');
-  const data = await labelledTradesOf(args);
+  const data = await labelledTradesOf(args, out);
   const labelsByRow = new Map<number, string>();
   data.labels.forEach((l, i) => l !== null && labelsByRow.set(data.sourceRows[i], l));
-  const scored = await scoreFileInProcess(createReadStream(args.file), args.file, model, schema);
+  const scoring = await fileWithProgress(args.file, out, `scoring ${path.basename(args.file)}`);
+  const scored = await scoreFileInProcess(scoring.source, args.file, model, schema).finally(() => scoring.task.finish());
   const metrics = detectionMetrics(predictionsFrom(scored.rows, labelsByRow));
   printMetrics(metrics, out);
   const report = { file: args.file, modelVersion: model.version, features: model.features, metrics };

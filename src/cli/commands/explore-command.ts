@@ -1,4 +1,3 @@
-import { createReadStream } from 'node:fs';
 import { mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { optionalFieldsOf, type RawChunkRow } from '../../chunks/chunk-format.js';
@@ -13,6 +12,7 @@ import type { DuplicateMarks } from '../../pipeline/duplicate-partitions.js';
 import { policyOf } from '../../schema/schema-settings.js';
 import { SchemaMismatchError } from '../../schema/trade-schema.js';
 import { CliError, EXIT, type CliOutput } from '../cli-output.js';
+import { fileWithProgress } from '../file-progress.js';
 import { ensureReadable, loadSchemaOption } from './train-command.js';
 
 export interface ExploreArgs {
@@ -30,7 +30,6 @@ export interface ExploreResult {
   quality: ExploreSummary['quality'];
 }
 
-const PROGRESS_EVERY = 100_000;
 const ONE_PASS_NOTE =
   "the OUTSIDE_TRADING_DAY rule is not applied: the file's trading day is the date most of its trades fall on, known only after the whole file (the pipeline applies it); the dates the rows fall on are listed instead";
 
@@ -103,21 +102,21 @@ export async function exploreCommand(args: ExploreArgs, out: CliOutput): Promise
   const scanner = new TradeFileScanner(args.file, { schema, keepRecords: true });
   const rules = fileRuleContext(scanner.schema, null);
   let acc: ExploreAccumulator | undefined;
+  const { source, task } = await fileWithProgress(args.file, out, `exploring ${path.basename(args.file)}`, () => scanner.rows);
   try {
-    for await (const batch of scanner.scan(createReadStream(args.file))) {
+    for await (const batch of scanner.scan(source)) {
       const layout = scanner.layout!;
       acc ??= startAccumulator(args.file, layout, batch[0]);
       for (const row of batch) acc.add(recordOf(row, layout), checkRow(row, scanner, rules));
-      if (scanner.rows % PROGRESS_EVERY < batch.length) out.progress(`explored ${formatNumber(scanner.rows)} rows...`);
     }
   } catch (e: unknown) {
-    out.endProgress();
+    task.finish();
     if (e instanceof SchemaMismatchError || e instanceof EmptyFileError || e instanceof UnreadableFileError) {
       throw new CliError(e.message, EXIT.REJECTED, e instanceof SchemaMismatchError ? 'map the columns with --schema FILE (see schemas/)' : undefined);
     }
     throw e;
   }
-  out.endProgress();
+  task.finish();
   // A file with a header and no data rows still has facts worth reporting.
   acc ??= startAccumulator(args.file, scanner.layout!, undefined);
   acc.addLateFindings(duplicateFindings(scanner.duplicateMarks()));

@@ -72,13 +72,12 @@ export async function generateCommand(args: GenerateArgs, out: CliOutput): Promi
   });
   const days = previousTradingDays(args.day, args.history ?? 0);
   try {
-    for (const [i, day] of days.entries()) {
-      out.progress(`history day ${i + 1}/${days.length} (${day})`);
-      const p = historyPaths(args.out, args.labels, day);
-      reports.push(await writeTradingDay(options(day), p.csv, p.labels));
+    const all = [...days.map((day) => ({ day, ...historyPaths(args.out, args.labels, day) })), { day: args.day, csv: args.out, labels: args.labels }];
+    for (const [i, d] of all.entries()) {
+      const task = out.task(`generating ${d.day}${all.length > 1 ? ` (${i + 1}/${all.length})` : ''}`, { unit: 'rows', total: args.rows });
+      reports.push(await writeTradingDay(options(d.day), d.csv, d.labels, (rows) => task.update(rows)));
+      task.finish();
     }
-    out.progress(`day ${args.day}`);
-    reports.push(await writeTradingDay(options(args.day), args.out, args.labels));
   } catch (e: unknown) {
     // The generator checks its options before writing anything: a RangeError is a usage error.
     if (e instanceof RangeError) throw new CliError(e.message.replace(/^(symbols|session|activity|priceLevels)\b/, (name) => FLAG_OF[name] ?? name), EXIT.USAGE);

@@ -1,5 +1,7 @@
-import { runLocal, type LocalRunResult } from '../../local/local-run.js';
+import { stat } from 'node:fs/promises';
+import { runLocal, type LocalRunResult, type ProgressEvent } from '../../local/local-run.js';
 import { CliError, EXIT, type CliOutput } from '../cli-output.js';
+import type { ProgressTask } from '../progress-display.js';
 import { ensureReadable, loadSchemaOption } from './train-command.js';
 
 export interface RunArgs {
@@ -15,10 +17,74 @@ export interface RunArgs {
   feedback?: string[];
 }
 
+/**
+ * The run's steps as progress: a bar while a model is fitted on the file, while ingest reads it
+ * (bytes) and while the chunks are scored (chunks); status lines between.
+ */
+class RunProgress {
+  private task: ProgressTask | undefined;
+  private current: ProgressEvent['step'] | undefined;
+
+  constructor(
+    private readonly out: CliOutput,
+    private readonly fileBytes: number,
+  ) {}
+
+  on(e: ProgressEvent): void {
+    if (e.step !== this.current) this.switchTo(e);
+    switch (e.step) {
+      case 'model':
+        this.out.say(e.detail);
+        break;
+      case 'feedback':
+        this.out.say(`feedback file uploaded to ${e.key}`);
+        break;
+      case 'fit':
+        this.task?.update(e.rows, { fraction: this.fileBytes > 0 ? e.bytes / this.fileBytes : 1 });
+        break;
+      case 'upload':
+        this.out.progress(`uploaded ${(e.bytes / 1e6).toFixed(1)} MB to the embedded S3; ingest starts`);
+        break;
+      case 'read':
+        this.task?.update(e.bytes / 1e6, { total: e.total / 1e6 });
+        break;
+      case 'ingest':
+        // The scoring bar starts now, not at the first chunk's end: the first chunk takes as long as the others.
+        if (e.outcome.status === 'started') {
+          this.task = this.out.task(`scoring ${e.outcome.rows.toLocaleString('en-US')} rows`, { unit: 'chunks', total: e.outcome.chunks });
+          this.current = 'score';
+        } else this.out.progress(`ingest: ${e.outcome.status}`);
+        break;
+      case 'score':
+        this.task?.update(e.done, { total: e.total });
+        if (e.done === e.total) this.out.progress('aggregating: writing the Parquet result and the alert');
+        break;
+      case 'aggregate':
+        this.out.endProgress();
+        break;
+    }
+  }
+
+  private switchTo(e: ProgressEvent): void {
+    this.task?.finish();
+    this.task = undefined;
+    this.current = e.step;
+    if (e.step === 'fit') this.task = this.out.task('fitting a model on the file', { unit: 'rows' });
+    else if (e.step === 'read') this.task = this.out.task('ingest: reading and chunking', { unit: 'MB', total: e.total / 1e6 });
+    else if (e.step === 'score') this.task = this.out.task('scoring', { unit: 'chunks', total: e.total });
+  }
+
+  finish(): void {
+    this.task?.finish();
+    this.out.endProgress();
+  }
+}
+
 export async function runCommand(args: RunArgs, out: CliOutput): Promise<LocalRunResult> {
   const schema = await loadSchemaOption(args.schema);
   await ensureReadable(args.file);
   for (const f of args.feedback ?? []) await ensureReadable(f);
+  const progress = new RunProgress(out, (await stat(args.file)).size);
   const result = await runLocal({
     file: args.file,
     schema,
@@ -35,19 +101,9 @@ export async function runCommand(args: RunArgs, out: CliOutput): Promise<LocalRu
       out.say(alert.message);
       out.say('---');
     },
-    onProgress: (e) => {
-      if (e.step === 'model') {
-        out.endProgress();
-        out.say(e.detail);
-      } else if (e.step === 'feedback') {
-        out.endProgress();
-        out.say(`feedback file uploaded to ${e.key}`);
-      } else if (e.step === 'upload') out.progress(`uploaded ${(e.bytes / 1e6).toFixed(1)} MB to the embedded S3`);
-      else if (e.step === 'ingest') out.progress(`ingest: ${e.outcome.status}`);
-      else if (e.step === 'score') out.progress(`scored chunk ${e.done}/${e.total}`);
-    },
+    onProgress: (e) => progress.on(e),
   });
-  out.endProgress();
+  progress.finish();
   const { outcome, summary } = result;
   if (outcome.status === 'rejected') {
     out.result(result);

@@ -5,9 +5,10 @@ import { S3ObjectStore } from '../../adapters/s3-object-store.js';
 import { FeedbackFileError, FeedbackIndex, mergeFeedback, parseFeedback, type FeedbackEntry } from '../../feedback/feedback-file.js';
 import { feedbackExclusion } from '../../feedback/feedback-exclusion.js';
 import { FEATURE_NAMES, isFeatureName } from '../../features/trade-features.js';
-import type { AnomalyModel } from '../../model/anomaly-model.js';
+import { kindOf, type AnomalyModel } from '../../model/anomaly-model.js';
+import { isModelKind, MODEL_KINDS, type ModelKind } from '../../model/model-kind.js';
 import { saveModelToDir, saveModelToStore } from '../../model/model-store.js';
-import { trainFromSources } from '../../model/train-model.js';
+import { trainWithProgress } from '../file-progress.js';
 import { loadSchemaFile, SchemaFileError, type TradeSchema } from '../../schema/schema-settings.js';
 import { CliError, EXIT, type CliOutput } from '../cli-output.js';
 
@@ -25,6 +26,15 @@ export interface TrainArgs {
   promote?: boolean;
   /** Analysts' feedback files: the trades they confirmed as anomalies are left out of training. */
   feedback?: string[];
+  /** The model kind (model-kind.ts); default the isolation forest. */
+  algorithm?: string;
+}
+
+/** --algorithm KIND, checked. */
+export function algorithmOption(value: string | undefined): ModelKind | undefined {
+  if (value === undefined) return undefined;
+  if (!isModelKind(value)) throw new CliError(`--algorithm: unknown ${value}`, EXIT.USAGE, `choose from ${MODEL_KINDS.join(', ')}`);
+  return value;
 }
 
 /**
@@ -100,6 +110,18 @@ export function featuresOption(list: string | undefined): string[] | undefined {
   return names;
 }
 
+/** One phrase: the model's kind and size ("isolation forest of 100 trees, 256 samples each"). */
+export function describeLearnedPart(model: AnomalyModel): string {
+  const parts: string[] = [];
+  if (model.forest) parts.push(`isolation forest of ${model.params.trees} trees, ${model.forest.sampleSize} samples each`);
+  for (const c of model.candidates ?? []) {
+    if (c.kind === 'ocsvm') parts.push(`One-Class SVM (nu ${c.nu}, gamma ${Number(c.gamma.toPrecision(3))}, ${c.coefficients.length} support vectors from ${c.sampleRows} rows)`);
+    else if (c.kind === 'autoencoder') parts.push(`autoencoder ${[c.cols, ...c.hidden, c.cols].join('-')} (${c.epochs} epochs on ${c.sampleRows} rows)`);
+    else parts.push(`PCA (${c.components.length / c.cols} of ${c.cols} components)`);
+  }
+  return kindOf(model) === 'ensemble' ? `ensemble of ${parts.join(', ')}` : parts.join(', ');
+}
+
 export async function trainCommand(args: TrainArgs, out: CliOutput): Promise<AnomalyModel> {
   // Checked before training, which can take minutes.
   const bucket = outBucket(args.out);
@@ -110,22 +132,24 @@ export async function trainCommand(args: TrainArgs, out: CliOutput): Promise<Ano
   for (const f of args.files) await ensureReadable(f);
   const feedback = await loadFeedbackOption(args.feedback ?? []);
   const features = featuresOption(args.features);
-  out.progress(`training on ${args.files.length} file(s)...`);
+  const algorithm = algorithmOption(args.algorithm);
   const started = Date.now();
-  const model = await trainFromSources(
-    args.files.map((f) => ({ name: f, open: () => createReadStream(f) })),
+  const model = await trainWithProgress(
+    args.files,
     {
       forest: { trees: args.trees, sampleSize: args.sampleSize, seed: args.seed },
       contamination: args.contamination,
       schema,
+      ...(algorithm ? { algorithm } : {}),
       ...(features ? { features } : {}),
       ...(feedback ? { exclude: feedbackExclusion(feedback) } : {}),
     },
+    out,
   );
   const promote = Boolean(bucket && args.promote);
   const where = await saveModel(model, args.out, bucket, promote);
   out.endProgress();
-  out.say(`model ${model.version}: ${model.params.trees} trees, ${model.forest.sampleSize} samples each, trained on ${model.training.rows} trades from ${args.files.length} file(s) in ${((Date.now() - started) / 1000).toFixed(1)} s`);
+  out.say(`model ${model.version}: ${describeLearnedPart(model)}, trained on ${model.training.rows} trades from ${args.files.length} file(s) in ${((Date.now() - started) / 1000).toFixed(1)} s`);
   out.say(`threshold ${model.threshold.toFixed(3)} (flags ${(model.contamination * 100).toFixed(2)}% of training rows); saved to ${where}`);
   if (feedback) out.say(`left out ${model.training.excludedByFeedback ?? 0} trade(s) the feedback confirms as anomalies (${feedback.size} feedback line(s))`);
   const promoteWith = bucket && !promote ? `trade-anomaly models promote ${model.version} --bucket ${bucket}` : undefined;

@@ -1,10 +1,9 @@
-import { createReadStream } from 'node:fs';
 import { writeFile } from 'node:fs/promises';
 import { tuneModel, type TrialResult, type TuneResult } from '../../evaluate/tuning.js';
 import type { AnomalyModel } from '../../model/anomaly-model.js';
 import { saveModelToDir } from '../../model/model-store.js';
-import { trainFromSources } from '../../model/train-model.js';
 import { CliError, EXIT, type CliOutput } from '../cli-output.js';
+import { trainWithProgress } from '../file-progress.js';
 import { labelledTradesOf } from './evaluate-command.js';
 import { ensureReadable, loadSchemaOption } from './train-command.js';
 
@@ -36,22 +35,22 @@ export async function tuneCommand(args: TuneArgs, out: CliOutput): Promise<{ mod
   for (const f of args.train ?? []) await ensureReadable(f);
   if (!args.labels === !args.labelColumn) throw new CliError('tune needs labels', EXIT.USAGE, 'pass --labels FILE or --label-column NAME (one of them)');
   const schema = await loadSchemaOption(args.schema);
-  const data = await labelledTradesOf(args);
+  const data = await labelledTradesOf(args, out);
   out.say(`${args.file}: ${data.rows} trades, ${data.labels.filter((l) => l !== null).length} labelled anomalies`);
+  const trials = out.task('tuning: cross-validated trials', { unit: 'trials' });
   const tuning = await tuneModel(data, {
     folds: args.folds,
     seed: args.seed,
-    onTrial: (t, done, total) => out.progress(`trial ${done}/${total} (${t.stage}): PR-AUC ${t.mean.averagePrecision.toFixed(4)}`),
-  });
-  out.endProgress();
+    onTrial: (_t, done, total) => trials.update(done, { total }),
+  }).finally(() => trials.finish());
   out.say(`baseline: ${describe(tuning.baseline)}`);
   out.say(`chosen:   ${describe(tuning.best)}`);
   out.say(`features: ${tuning.chosen.features.join(', ')}`);
 
   const files = args.train?.length ? args.train : [args.file];
   const c = tuning.chosen;
-  const model = await trainFromSources(
-    files.map((f) => ({ name: f, open: () => createReadStream(f) })),
+  const model = await trainWithProgress(
+    files,
     {
       schema,
       features: c.features,
@@ -61,6 +60,7 @@ export async function tuneCommand(args: TuneArgs, out: CliOutput): Promise<{ mod
       tuning: { objective: tuning.objective, folds: tuning.folds, seed: tuning.seed, labelledFile: args.file, chosen: c, trials: tuning.trials.length },
       metrics: { crossValidation: { file: args.file, folds: tuning.folds, mean: tuning.best.mean, sd: tuning.best.sd } },
     },
+    out,
   );
   const where = await saveModelToDir(args.out, model);
   out.say(`model ${model.version} (trained on ${files.length} file(s), ${model.training.rows} trades) saved to ${where}`);

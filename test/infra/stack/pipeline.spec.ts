@@ -4,7 +4,8 @@
  */
 import { Match } from 'aws-cdk-lib/assertions';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { EXECUTION_TIMEOUT } from '../../../lib/constructs/pipeline.js';
+import { DISTRIBUTED_MAP_LABEL, EXECUTION_TIMEOUT, INLINE_MAP_MAX_CHUNKS } from '../../../lib/constructs/pipeline.js';
+import { INLINE_MAP_MAX_CHUNKS as INGEST_INLINE_MAX_CHUNKS } from '../../../src/pipeline/chunk-list.js';
 import {
   STAGES,
   actionMatches,
@@ -231,12 +232,20 @@ describe.each(STAGES)('stack for %s', (stage) => {
         STAGE: stage,
         TOPIC_ARN: { Ref: ids.topic },
         SEVERITY_HIGH_SCORE: String(config.severity.highScore),
+        SEVERITY_MEDIUM_SCORE: String(config.severity.mediumScore),
         SEVERITY_HIGH_BAD_ROW_SHARE: String(config.severity.highBadRowShare),
         DRIFT_THRESHOLD: String(config.driftThreshold),
+        ALERT_ALL_CLEAR: config.alerts.allClear,
       });
       expect(env(ids.runFailed)).toEqual({ NODE_OPTIONS: '--enable-source-maps', STAGE: stage, TOPIC_ARN: { Ref: ids.topic } });
-      // Train tells the ops topic (whoever runs the stage promotes models), not the alert topic.
-      expect(env(ids.train)).toEqual({ NODE_OPTIONS: '--enable-source-maps', STAGE: stage, OPS_TOPIC_ARN: { Ref: ids.opsTopic } });
+      // Train tells the ops topic (whoever runs the stage promotes models), not the alert topic, and
+      // fits the stage's model kind (cdk.json algorithm).
+      expect(env(ids.train)).toEqual({
+        NODE_OPTIONS: '--enable-source-maps',
+        STAGE: stage,
+        OPS_TOPIC_ARN: { Ref: ids.opsTopic },
+        MODEL_ALGORITHM: config.algorithm,
+      });
     });
 
     it("sends train's asynchronous invocations that fail after one retry to the same dead-letter queue", () => {
@@ -278,29 +287,82 @@ describe.each(STAGES)('stack for %s', (stage) => {
       expect(definitionOf(get(stage)).TimeoutSeconds).toBe(EXECUTION_TIMEOUT.toSeconds());
     });
 
-    it('maps over $.chunks with the stage concurrency, passing each chunk with the run keys', () => {
+    const ITEM_SELECTOR = {
+      'runId.$': '$.runId',
+      'bucket.$': '$.bucket',
+      'manifestKey.$': '$.manifestKey',
+      'chunk.$': '$$.Map.Item.Value',
+    };
+
+    it(`starts with a Choice: the inline Map while the input carries the chunk list and at most ${INLINE_MAP_MAX_CHUNKS} chunks, else the Distributed Map`, () => {
+      const asl = definitionOf(get(stage));
+      const choice = asl.States[asl.StartAt]!;
+      expect(choice.Type).toBe('Choice');
+      expect(choice.Choices).toEqual([
+        {
+          And: [
+            { Variable: '$.chunks', IsPresent: true },
+            { Variable: '$.chunkCount', NumericLessThanEquals: INLINE_MAP_MAX_CHUNKS },
+          ],
+          Next: 'ScoreChunks',
+        },
+      ]);
+      expect(choice.Default).toBe('ScoreChunksDistributed');
+      // The same bound as ingest's, which decides whether the list travels inline.
+      expect(INLINE_MAP_MAX_CHUNKS).toBe(INGEST_INLINE_MAX_CHUNKS);
+      expect(INLINE_MAP_MAX_CHUNKS).toBe(40);
+    });
+
+    it('maps inline over $.chunks with the stage concurrency, passing each chunk with the run keys', () => {
       const s = get(stage);
-      const asl = definitionOf(s);
-      const map = asl.States[asl.StartAt];
+      const map = definitionOf(s).States.ScoreChunks;
       expect(map).toMatchObject({
         Type: 'Map',
         ItemsPath: '$.chunks',
         MaxConcurrency: s.config.mapConcurrency,
         ResultPath: '$.scored',
-        ItemSelector: {
-          'runId.$': '$.runId',
-          'bucket.$': '$.bucket',
-          'manifestKey.$': '$.manifestKey',
-          'chunk.$': '$$.Map.Item.Value',
-        },
+        ItemSelector: ITEM_SELECTOR,
+        Next: 'AggregateRun',
       });
+      expect((map!.ItemProcessor as { ProcessorConfig?: { Mode?: string } }).ProcessorConfig?.Mode ?? 'INLINE').toBe('INLINE');
     });
 
-    it('scores each chunk with the score function, retried per the stage policy', () => {
+    it("maps a long run with a Distributed Map that reads the chunk list from runs/<runId>/chunks.json, at the stage's distributed concurrency", () => {
       const s = get(stage);
-      const asl = definitionOf(s);
-      const processor = asl.States[asl.StartAt]?.ItemProcessor as { StartAt: string; States: Record<string, AslState> };
+      const map = definitionOf(s).States.ScoreChunksDistributed!;
+      expect(map).toMatchObject({
+        Type: 'Map',
+        MaxConcurrency: s.config.distributedMapConcurrency,
+        Label: DISTRIBUTED_MAP_LABEL,
+        ItemSelector: ITEM_SELECTOR,
+        Next: 'AggregateRun',
+        ItemReader: {
+          Resource: 'arn:REF(AWS::Partition):states:::s3:getObject',
+          ReaderConfig: { InputType: 'JSON' },
+          Parameters: { 'Bucket.$': '$.bucket', 'Key.$': '$.chunksKey' },
+        },
+        // Standard children: a chunk's retries can outlast an Express execution's 5 minutes.
+        ItemProcessor: { ProcessorConfig: { Mode: 'DISTRIBUTED', ExecutionType: 'STANDARD' } },
+      });
+      expect(s.config.distributedMapConcurrency).toBeGreaterThan(s.config.mapConcurrency);
+      // No chunk may fail for good (a result with rows missing is worse than none): 0, the ASL default,
+      // which CDK leaves out when it is 0.
+      expect(map.ToleratedFailurePercentage ?? 0).toBe(0);
+      expect(map.ToleratedFailureCount ?? 0).toBe(0);
+      // The results are discarded (aggregate reads each chunk's counts from S3): the state keeps its input,
+      // and each child returns only its chunk's index, so the gathered results stay tiny.
+      expect(map.ResultPath).toBeNull();
+      expect(map.ResultWriter).toBeUndefined();
+      expect(map.ItemsPath).toBeUndefined();
+      const processor = map.ItemProcessor as { StartAt: string; States: Record<string, AslState> };
+      expect(processor.States[processor.StartAt]?.ResultSelector).toEqual({ 'index.$': '$.index' });
+    });
+
+    it.each(['ScoreChunks', 'ScoreChunksDistributed'])('scores each chunk of %s with the score function, retried per the stage policy', (mapName) => {
+      const s = get(stage);
+      const processor = definitionOf(s).States[mapName]?.ItemProcessor as { StartAt: string; States: Record<string, AslState> };
       const scoreTask = processor.States[processor.StartAt];
+      expect(Object.keys(processor.States)).toHaveLength(1);
       expect(scoreTask?.Type).toBe('Task');
       expect(scoreTask?.Resource).toBe(`GETATT(${s.ids.score}.Arn)`);
       expect(scoreTask?.End).toBe(true);
@@ -315,14 +377,17 @@ describe.each(STAGES)('stack for %s', (stage) => {
     it('then aggregates the whole run state into $.summary and ends', () => {
       const s = get(stage);
       const asl = definitionOf(s);
-      const aggregate = asl.States[asl.States[asl.StartAt]?.Next ?? ''];
+      expect(asl.States.ScoreChunks?.Next).toBe('AggregateRun');
+      expect(asl.States.ScoreChunksDistributed?.Next).toBe('AggregateRun');
+      const aggregate = asl.States.AggregateRun;
       expect(aggregate).toMatchObject({
         Type: 'Task',
         Resource: `GETATT(${s.ids.aggregate}.Arn)`,
         ResultPath: '$.summary',
         End: true,
       });
-      // No Parameters/InputPath: the handler receives { runId, bucket, manifestKey, input, chunks, scored }.
+      // No Parameters/InputPath: the handler receives { runId, bucket, manifestKey, input, chunksKey,
+      // chunkCount }, with chunks and scored after the inline Map.
       expect(aggregate?.InputPath).toBeUndefined();
       expect(aggregate?.Parameters).toBeUndefined();
     });
@@ -333,12 +398,12 @@ describe.each(STAGES)('stack for %s', (stage) => {
       // No Catch (a caught failure would end in a Fail state, and a redrive would replay only the Fail)...
       expect(states.filter((st) => st.Catch !== undefined)).toEqual([]);
       expect(states.filter((st) => st.Type === 'Fail' || st.Type === 'Succeed')).toEqual([]);
-      // ...and an inline Map: a redrive reruns its failed iterations only (no Distributed Map run to redrive).
-      const map = asl.States[asl.StartAt]!;
-      expect(map.ItemReader).toBeUndefined();
-      expect(map.ResultWriter).toBeUndefined();
-      expect((map.ItemProcessor as { ProcessorConfig?: { Mode?: string } }).ProcessorConfig?.Mode ?? 'INLINE').toBe('INLINE');
-      expect(Object.keys(asl.States)).toEqual(['ScoreChunks', 'AggregateRun']);
+      // ...and no Retry on either Map (it would rescore every chunk): a redrive reruns the inline Map's
+      // failed iterations, or the Map Run's failed child executions, only.
+      expect([asl.States.ScoreChunks?.Retry, asl.States.ScoreChunksDistributed?.Retry]).toEqual([undefined, undefined]);
+      expect(asl.States.ScoreChunks?.ItemReader).toBeUndefined();
+      expect(asl.States.ScoreChunks?.ResultWriter).toBeUndefined();
+      expect(Object.keys(asl.States).sort()).toEqual(['AggregateRun', 'ChooseMap', 'ScoreChunks', 'ScoreChunksDistributed']);
     });
 
     it('alerts on every failed, timed-out or aborted execution through an EventBridge rule and the run-failed function', () => {
@@ -519,6 +584,32 @@ describe.each(STAGES)('stack for %s', (stage) => {
           expect(resources).not.toContain(bucketObjects(s, ''));
         }
       }
+    });
+
+    it('lets the state machine read only the chunk lists of the bucket, and run and redrive only its own child executions', () => {
+      const s = get(stage);
+      const st = statementsOf(s.template, s.ids.stateMachineRole);
+      expect(resourcesAllowed(st, 's3:GetObject')).toEqual([`GETATT(${s.ids.bucket}.Arn)/runs/*/chunks.json`]);
+      for (const [key, readable] of [
+        ['runs/trades-0123456789abcdef/chunks.json', true],
+        ['runs/trades-0123456789abcdef/chunks/00001.arrow', false],
+        ['incoming/chunks.json', false],
+        ['results/date=2026-12-01/trades.parquet', false],
+      ] as const) {
+        expect(objectsAllowed(st, 's3:GetObject').some((arn) => actionMatches(arn.slice(arn.indexOf('/') + 1), key)), key).toBe(readable);
+      }
+      for (const action of ['s3:PutObject', 's3:ListBucket', 's3:DeleteObject']) expect(resourcesAllowed(st, action), action).toEqual([]);
+      expect(resourcesAllowed(st, 'states:StartExecution')).toEqual([`REF(${s.ids.stateMachine})`]);
+      // The state machine's name, as CDK cuts it out of its ARN, then any execution name.
+      const ownExecutions = `:execution:{"Fn::Select":[6,{"Fn::Split":[":",{"Ref":"${s.ids.stateMachine}"}]}]}`;
+      for (const action of ['states:DescribeExecution', 'states:StopExecution']) {
+        const [only, ...others] = resourcesAllowed(st, action);
+        expect(others, action).toEqual([]);
+        expect(only!.endsWith(`${ownExecutions}:*`), `${action} on ${only}`).toBe(true);
+      }
+      const [redrive, ...more] = resourcesAllowed(st, 'states:RedriveExecution');
+      expect(more).toEqual([]);
+      expect(redrive!.endsWith(`${ownExecutions}/${DISTRIBUTED_MAP_LABEL}:*`), redrive).toBe(true);
     });
 
     it('lets the state machine invoke only score and aggregate', () => {

@@ -109,7 +109,8 @@ describe('stage config', () => {
     const prod = loaded[2]!;
     expect(prod.dailyFile).toEqual({ expectedBy: '07:00', timeZone: 'Europe/London', days: ['MON', 'TUE', 'WED', 'THU', 'FRI'], lookbackHours: 12 });
     expect(prod.opsEmails.length).toBeGreaterThan(0);
-    expect(prod.severity).toEqual({ highScore: 0.7, highBadRowShare: 0.01 });
+    expect(prod.severity).toEqual({ highScore: 0.8, mediumScore: 0.7, highBadRowShare: 0.01 });
+    expect(prod.alerts).toEqual({ allClear: 'quiet' });
   });
 
   it.each([
@@ -132,6 +133,11 @@ describe('stage config', () => {
       problem: 'an out-of-range number',
       stages: withDev((dev) => (dev.mapConcurrency = 100)),
       expected: /mapConcurrency must be between 1 and 40, got 100/,
+    },
+    {
+      problem: "a Distributed Map concurrency past an account's default Lambda concurrency",
+      stages: withDev((dev) => (dev.distributedMapConcurrency = 5000)),
+      expected: /distributedMapConcurrency must be between 1 and 1000, got 5000/,
     },
     {
       problem: 'a retention CloudWatch does not offer',
@@ -162,6 +168,16 @@ describe('stage config', () => {
       problem: 'a severity share above 1',
       stages: withDev((dev) => ((dev.severity as Record<string, unknown>).highBadRowShare = 5)),
       expected: /severity\.highBadRowShare must be between 0\.000001 and 1, got 5/,
+    },
+    {
+      problem: 'a medium severity level above the high one',
+      stages: withDev((dev) => ((dev.severity as Record<string, unknown>).mediumScore = 0.9)),
+      expected: /severity\.mediumScore \(0\.9\) must not be above severity\.highScore \(0\.8\)/,
+    },
+    {
+      problem: 'an unknown all-clear mode',
+      stages: withDev((dev) => (dev.alerts = { allClear: 'loud' })),
+      expected: /alerts\.allClear must be one of "send", "quiet", "none", got "loud"/,
     },
     {
       problem: 'an alarm threshold of zero',
