@@ -30,6 +30,11 @@ export interface LocalStateMachineDeps {
   /** PSI at or above which aggregate warns of a feature's drift (default DEFAULT_DRIFT_THRESHOLD). */
   driftThreshold?: number;
   concurrency?: number;
+  /**
+   * Workers started beforehand (local-run starts them while ingest reads the file, so their start-up,
+   * ~1-2 s of module loading each, overlaps it). executeLocally closes the pool once the chunks are scored.
+   */
+  pool?: ScoreWorkerPool;
   retry?: RetryPolicy;
   onChunkDone?(summary: ChunkSummary, done: number, total: number): void;
   /** Test hook for fault injection: an error message to fail the given attempt of a chunk with. */
@@ -45,7 +50,7 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 export async function executeLocally(input: ExecutionInput, deps: LocalStateMachineDeps): Promise<RunSummary> {
   const retry = deps.retry ?? LOCAL_RETRY;
   const size = Math.max(1, Math.min(deps.concurrency ?? availableParallelism(), input.chunks.length));
-  const pool = new ScoreWorkerPool(size, deps.endpoint);
+  const pool = deps.pool ?? new ScoreWorkerPool(size, deps.endpoint);
   let done = 0;
   try {
     const scored = await Promise.all(
