@@ -109,10 +109,21 @@ export function matrixFingerprint(m: FeatureMatrix): string {
   return `${m.rows}x${m.cols}:${sum.toPrecision(12)}:${weighted.toPrecision(12)}`;
 }
 
-export type DatasetSpec = { kind: 'shuttle' } | { kind: 'synthetic'; rows: number; seed: number };
+/**
+ * shuttle, the synthetic matrix, or a matrix written by another section (float64 row-major, with a
+ * labels file of one 0/1 byte a row): section 6 writes the model's own inputs for a generated day.
+ */
+export type DatasetSpec = { kind: 'shuttle' } | { kind: 'synthetic'; rows: number; seed: number } | { kind: 'file'; path: string; labelsPath: string; rows: number; cols: number };
 
 export function loadDataset(spec: DatasetSpec): LabelledMatrix {
   if (spec.kind === 'synthetic') return syntheticTradeMatrix(spec.rows, spec.seed);
+  if (spec.kind === 'file') {
+    const bytes = readFileSync(spec.path);
+    const values = new Float64Array(bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength));
+    if (values.length !== spec.rows * spec.cols) throw new Error(`${spec.path}: ${values.length} values, expected ${spec.rows} x ${spec.cols}`);
+    const labels = Array.from(readFileSync(spec.labelsPath), (b) => b === 1);
+    return { matrix: { values, rows: spec.rows, cols: spec.cols }, labels };
+  }
   const shuttle = loadShuttle();
   if (shuttle === null) throw new Error('shuttle data not found');
   return { matrix: shuttle.matrix, labels: shuttle.labels };

@@ -34,6 +34,7 @@ import {
   runEngineInChild,
   runSklearn,
   findSklearn,
+  loadDataset,
   summarise,
   syntheticTradeMatrix,
   type ChildSpec,
@@ -43,6 +44,8 @@ import {
 } from './forest-benchmark.js';
 import { DEFAULT_LARGE_CHUNK_ROWS, DEFAULT_LARGE_ROWS, largeSectionMarkdown, runLargeFileBenchmark, type LargeSection } from './large-file-benchmark.js';
 import { DEFAULT_PARSE_ROWS, parseRowsOption, parseSectionMarkdown, runParseBenchmark, type ParseSection } from './parse-benchmark.js';
+import { daySectionMarkdown, medianOf, runDayPipelineBenchmark, type DaySection, type StepFigures } from './day-pipeline-benchmark.js';
+import { benchWorkspace } from './measured-process.js';
 import { loadShuttle, PROJECT_ROOT, SHUTTLE_SKLEARN_REFERENCE, shuttleMissingReason } from './shuttle.js';
 
 const TREES = 100;
@@ -63,16 +66,19 @@ const log = (message: string): void => {
   process.stderr.write(`[bench] ${message}\n`);
 };
 
-const FLAGS = ['--skip-package', '--skip-sklearn', '--skip-parse', '--parse-only', '--large', '--large-only'] as const;
+/** The sections, in the order they run and are reported. */
+const SECTIONS = ['model', 'parse', 'large', 'day'] as const;
+type Section = (typeof SECTIONS)[number];
+/** What a plain `npm run bench` runs: everything but the large files (~25 min of them). */
+const DEFAULT_SECTIONS: readonly Section[] = ['model', 'parse', 'day'];
+
+const FLAGS = ['--skip-package', '--skip-sklearn', '--skip-parse', '--parse-only', '--large', '--large-only', '--day-only', '--skip-day'] as const;
 
 interface BenchOptions {
+  sections: Set<Section>;
   skipPackage: boolean;
   skipSklearn: boolean;
-  skipParse: boolean;
-  parseOnly: boolean;
   parseRows: number[];
-  large: boolean;
-  largeOnly: boolean;
   largeRows: number[];
   largeChunkRows: number;
 }
@@ -86,43 +92,54 @@ function optionValue(name: string, argv: string[], i: number): { value: string; 
   return undefined;
 }
 
+function sectionsOption(value: string): Section[] {
+  const names = value.split(',').map((x) => x.trim()).filter(Boolean);
+  const unknown = names.filter((n) => !(SECTIONS as readonly string[]).includes(n));
+  if (unknown.length || names.length === 0) throw new Error(`bad --sections ${value}: use a comma-separated list of ${SECTIONS.join(', ')}`);
+  return names as Section[];
+}
+
 /** Reads the command line; throws with a usage message on an unknown option or a bad value. */
 function readOptions(argv: string[]): BenchOptions {
   const flags = new Set<string>();
   let parseRows: number[] = [...DEFAULT_PARSE_ROWS];
   let largeRows: number[] = [...DEFAULT_LARGE_ROWS];
   let largeChunkRows = DEFAULT_LARGE_CHUNK_ROWS;
+  let chosen: Section[] | undefined;
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i];
     const largeRowsValue = optionValue('--large-rows', argv, i);
     const chunkRowsValue = optionValue('--large-chunk-rows', argv, i);
+    const parseRowsValue = optionValue('--parse-rows', argv, i);
+    const sectionsValue = optionValue('--sections', argv, i);
     if (largeRowsValue) {
       largeRows = parseRowsOption(largeRowsValue.value);
       i = largeRowsValue.next;
     } else if (chunkRowsValue) {
       [largeChunkRows] = parseRowsOption(chunkRowsValue.value);
       i = chunkRowsValue.next;
-    } else if (arg.startsWith('--parse-rows')) {
-      const value = arg.startsWith('--parse-rows=') ? arg.slice('--parse-rows='.length) : arg === '--parse-rows' ? argv[++i] : undefined;
-      if (value === undefined) throw new Error(`bad option ${arg}: use --parse-rows=150000,1000000,10000000`);
-      parseRows = parseRowsOption(value);
+    } else if (parseRowsValue) {
+      parseRows = parseRowsOption(parseRowsValue.value);
+      i = parseRowsValue.next;
+    } else if (sectionsValue) {
+      chosen = sectionsOption(sectionsValue.value);
+      i = sectionsValue.next;
     } else if ((FLAGS as readonly string[]).includes(arg)) flags.add(arg);
-    else throw new Error(`unknown option ${arg} (known: ${FLAGS.join(', ')}, --parse-rows=N,N,...)`);
+    else throw new Error(`unknown option ${arg} (known: ${FLAGS.join(', ')}, --sections=${SECTIONS.join(',')}, --parse-rows=N,N,..., --large-rows=N,N,..., --large-chunk-rows=N)`);
   }
-  const options = {
-    skipPackage: flags.has('--skip-package'),
-    skipSklearn: flags.has('--skip-sklearn'),
-    skipParse: flags.has('--skip-parse'),
-    parseOnly: flags.has('--parse-only'),
-    parseRows,
-    large: flags.has('--large') || flags.has('--large-only'),
-    largeOnly: flags.has('--large-only'),
-    largeRows,
-    largeChunkRows,
-  };
-  if (options.skipParse && options.parseOnly) throw new Error('--skip-parse and --parse-only exclude each other');
-  if (options.largeOnly && options.parseOnly) throw new Error('--large-only and --parse-only exclude each other');
-  return options;
+  const only = ['--parse-only', '--large-only', '--day-only'].filter((f) => flags.has(f));
+  if (only.length > 1 || (only.length === 1 && chosen)) throw new Error(`${[...only, ...(chosen ? ['--sections'] : [])].join(' and ')} exclude each other`);
+  let sections = new Set<Section>(chosen ?? DEFAULT_SECTIONS);
+  if (flags.has('--parse-only')) sections = new Set(['parse']);
+  if (flags.has('--large-only')) sections = new Set(['large']);
+  if (flags.has('--day-only')) sections = new Set(['day']);
+  if (flags.has('--large')) sections.add('large');
+  if (flags.has('--skip-parse')) {
+    if (flags.has('--parse-only')) throw new Error('--skip-parse and --parse-only exclude each other');
+    sections.delete('parse');
+  }
+  if (flags.has('--skip-day')) sections.delete('day');
+  return { sections, skipPackage: flags.has('--skip-package'), skipSklearn: flags.has('--skip-sklearn'), parseRows, largeRows, largeChunkRows };
 }
 
 let options: BenchOptions;
@@ -362,6 +379,91 @@ async function modelSections(): Promise<{ markdown: string[]; json: Record<strin
   };
 }
 
+/** Section 6's anchors: the forests on the day's own model matrix, in the same run as its steps. */
+interface DayAnchors {
+  rows: EngineRow[];
+  outcomes: Record<string, Outcome[]>;
+}
+
+async function dayAnchors(matrix: DaySection['matrix']): Promise<DayAnchors> {
+  const dataset = { kind: 'file' as const, path: matrix.path, labelsPath: matrix.labelsPath, rows: matrix.rows, cols: matrix.cols };
+  const base = { dataset, trees: TREES, sampleSize: SAMPLE_SIZE };
+  const outcomes: Record<string, Outcome[]> = {};
+  log('6. anchors on the day\'s model matrix: our forest (3 seeds)');
+  outcomes.ours = [await runEngineInChild({ ...base, engine: 'ours', seeds: [0, 1, 2] }, OURS_TIMEOUT_MS)];
+  const rows: EngineRow[] = [engineRow('ours', outcomes.ours)];
+  const sk = skipSklearn ? { python: null, version: null, reason: 'skipped (--skip-sklearn)' } : findSklearn();
+  if (sk.version === null) rows.push(skipped('scikit-learn', sk.reason));
+  else {
+    log('6. anchors: scikit-learn (random_state=0, 3 repetitions)');
+    const loaded = loadDataset(dataset);
+    outcomes.sklearn = [await runSklearn(sk.python, loaded, TREES, SAMPLE_SIZE, SKLEARN_SYNTHETIC_SEEDS, SKLEARN_TIMEOUT_MS)];
+    rows.push(engineRow('scikit-learn', outcomes.sklearn));
+  }
+  if (skipPackage) rows.push(skipped('ml-isolation-forest', '--skip-package'));
+  else {
+    log(`6. anchors: ml-isolation-forest (timeout ${SYNTHETIC_PACKAGE_TIMEOUT_MS / 1000} s)`);
+    outcomes.package = [await runEngineInChild({ ...base, engine: 'ml-isolation-forest', seeds: [0] }, SYNTHETIC_PACKAGE_TIMEOUT_MS)];
+    rows.push(engineRow('ml-isolation-forest', outcomes.package));
+  }
+  return { rows, outcomes };
+}
+
+/** One target of issue 7, as measured in this run. */
+interface TargetRow {
+  target: string;
+  measured: string;
+  met: boolean | null;
+}
+
+function targetRows(day: DaySection | null, anchors: DayAnchors | null, large: LargeSection | null): TargetRow[] {
+  const out: TargetRow[] = [];
+  const sk = anchors?.rows.find((r) => r.label === 'scikit-learn')?.summary ?? null;
+  const ours = anchors?.rows.find((r) => r.label === 'ours')?.summary ?? null;
+  const scoring = day?.steps.find((s): s is StepFigures => s.step === 'scoring' && !('error' in s));
+  if (sk && ours) {
+    const r = ours.scoreRowsPerSec / sk.scoreRowsPerSec;
+    out.push({ target: 'forest scoring ≥ 3× scikit-learn score_samples rows/s (same matrix, trees, ψ; one core each)', measured: `${fmtRate(ours.scoreRowsPerSec)} vs ${fmtRate(sk.scoreRowsPerSec)} rows/s: ${fmtRatio(r)}`, met: r >= 3 });
+    if (scoring) {
+      const prod = (scoring.rows / scoring.wallMs) * 1000;
+      const rp = prod / sk.scoreRowsPerSec;
+      out.push({ target: '(the same, with the production model: forest + extremeness score)', measured: `${fmtRate(prod)} vs ${fmtRate(sk.scoreRowsPerSec)} rows/s: ${fmtRatio(rp)}`, met: rp >= 3 });
+    }
+  } else out.push({ target: 'forest scoring ≥ 3× scikit-learn score_samples', measured: 'not measured in this run (section 6 with scikit-learn installed)', met: null });
+  if (sk && day && !day.run.error && day.run.wallMs.length) {
+    const runMs = medianOf(day.run.wallMs);
+    // score_samples on every row of the day at its measured rate (it scored the day's scorable rows).
+    const skScoreMs = (day.rows / sk.scoreRowsPerSec) * 1000;
+    out.push({
+      target: `\`trade-anomaly run\` of the ${day.rows.toLocaleString('en-US')}-row day faster than scikit-learn's score_samples alone on the same rows`,
+      measured: `run ${fmtMs(runMs)} vs score_samples ${fmtMs(skScoreMs)} (${fmtRatio(runMs / skScoreMs)} slower)`,
+      met: runMs < skScoreMs,
+    });
+  } else out.push({ target: 'local run of a 150,000-row day faster than scikit-learn score_samples', measured: 'not measured in this run', met: null });
+  const big = large?.sizes.find((s) => s.rows >= 10_000_000);
+  if (big) {
+    const run = big.run;
+    if (run && run.status === 'ok') {
+      const rate = (big.rows / run.elapsedMs) * 1000;
+      const peak = Math.max(...[...big.steps, run].map((s) => (s.peakRssBytes ?? 0) / (1024 * 1024)));
+      out.push({ target: '10 million rows end to end ≥ 200,000 rows/s', measured: `${fmtRate(rate)} rows/s (${fmtMs(run.elapsedMs)})`, met: rate >= 200_000 });
+      out.push({ target: 'peak memory of any process < 1.5 GB at 10 million rows', measured: fmtMB(peak), met: peak < 1536 });
+    }
+  } else out.push({ target: '10 million rows end to end ≥ 200,000 rows/s, < 1.5 GB a process', measured: 'not measured in this run (add --large)', met: null });
+  return out;
+}
+
+function targetsMarkdown(rows: TargetRow[]): string[] {
+  return [
+    '## Targets (issue 7), from this run',
+    '',
+    '| target | measured | met |',
+    '| --- | --- | :---: |',
+    ...rows.map((r) => `| ${r.target} | ${r.measured} | ${r.met === null ? '—' : r.met ? 'yes' : '**no**'} |`),
+    '',
+  ];
+}
+
 async function main(): Promise<void> {
   const started = new Date();
   const cpus = os.cpus();
@@ -373,34 +475,48 @@ async function main(): Promise<void> {
     os: `${os.type()} ${os.release()} ${os.arch()}`,
     loadAverageAtStart: os.loadavg().map((l) => Number(l.toFixed(2))),
   };
+  const { sections } = options;
 
-  const model = options.parseOnly || options.largeOnly ? null : await modelSections();
+  const model = sections.has('model') ? await modelSections() : null;
   let parse: ParseSection | null = null;
-  if (!options.skipParse && !options.largeOnly) {
+  if (sections.has('parse')) {
     log(`4. parse + validate on ${options.parseRows.map((r) => r.toLocaleString('en-US')).join(', ')} rows`);
     parse = await runParseBenchmark({ rows: options.parseRows, log });
   }
   let large: LargeSection | null = null;
-  if (options.large) {
+  if (sections.has('large')) {
     log(`5. large files through the pipeline: ${options.largeRows.map((r) => r.toLocaleString('en-US')).join(', ')} rows, chunks of ${options.largeChunkRows.toLocaleString('en-US')}`);
     large = await runLargeFileBenchmark({ rows: options.largeRows, chunkRows: options.largeChunkRows, log });
   }
+  let day: DaySection | null = null;
+  let anchors: DayAnchors | null = null;
+  if (sections.has('day')) {
+    const ws = benchWorkspace('trade-anomaly-day-', log);
+    try {
+      day = await runDayPipelineBenchmark(ws.dir, log);
+      anchors = await dayAnchors(day.matrix);
+    } finally {
+      ws.close();
+    }
+  }
 
-  const md: string[] = [];
-  const title =
-    options.largeOnly ? '# Large-file pipeline benchmark' : model !== null && parse === null && large === null ? '# Model engine benchmark' : model === null && large === null ? '# Parse + validate benchmark' : '# Benchmarks';
-  md.push(title, '');
+  const md: string[] = ['# Benchmarks', ''];
   md.push(`Run ${started.toISOString()} on ${machine.cpu}, ${machine.cores} cores, ${machine.totalMemoryGB} GB RAM, Node ${machine.node}, ${machine.os}; load average at start ${machine.loadAverageAtStart.join(' / ')}.`);
-  const left = [
-    options.parseOnly || options.largeOnly ? `sections 1-3 (${options.largeOnly ? '--large-only' : '--parse-only'})` : null,
-    options.skipParse || options.largeOnly ? `section 4 (${options.largeOnly ? '--large-only' : '--skip-parse'})` : null,
-    options.large ? null : 'section 5 (large files; add --large)',
-  ].filter((x) => x !== null);
-  if (left.length > 0) md.push(`Left out of this run: ${left.join(', ')}.`);
+  const left = SECTIONS.filter((x) => !sections.has(x));
+  md.push(`Sections in this run: ${[...sections].join(', ')}${left.length ? `; left out: ${left.join(', ')} (\`--sections=${SECTIONS.join(',')}\` runs all; large takes ~25 min)` : ''}.`, '');
   if (model !== null) md.push(...model.markdown);
-  else md.push('');
   if (parse !== null) md.push(...parseSectionMarkdown(parse, 4));
   if (large !== null) md.push(...largeSectionMarkdown(large, 5));
+  if (day !== null) {
+    md.push(...daySectionMarkdown(day, 6));
+    if (anchors !== null) {
+      md.push(`### Anchors on the day's model matrix (${day.matrix.rows.toLocaleString('en-US')} scorable rows × ${day.matrix.cols}: the forest's normalised inputs)`, '');
+      md.push(...TABLE_HEADER, ...anchors.rows.map(engineTableRow), '');
+      md.push('ROC-AUC/AP against the generator\'s labels, of the forest alone (the production model adds the extremeness score and the rules; see docs/model.md).', '');
+    }
+  }
+  const targets = targetRows(day, anchors, large);
+  md.push(...targetsMarkdown(targets));
 
   const markdown = md.join('\n');
   process.stdout.write(`${markdown}\n`);
@@ -411,10 +527,12 @@ async function main(): Promise<void> {
     date: started.toISOString(),
     durationMs: Date.now() - started.getTime(),
     machine,
-    options,
-    ...(model !== null ? model.json : { model: { skipped: options.largeOnly ? '--large-only' : '--parse-only' } }),
-    parse: parse ?? { skipped: options.largeOnly ? '--large-only' : '--skip-parse' },
-    large: large ?? { skipped: 'not asked for (--large)' },
+    options: { ...options, sections: [...sections] },
+    ...(model !== null ? model.json : { model: { skipped: 'not in --sections' } }),
+    parse: parse ?? { skipped: 'not in --sections' },
+    large: large ?? { skipped: 'not in --sections (add --large)' },
+    day: day === null ? { skipped: 'not in --sections' } : { ...day, anchors },
+    targets,
   };
   writeFileSync(join(resultsDir, 'latest.json'), `${JSON.stringify(json, null, 2)}\n`);
   writeFileSync(join(resultsDir, 'latest.md'), `${markdown}\n`);

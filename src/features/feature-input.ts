@@ -20,13 +20,21 @@ export function featureInputOf(
   row: TradeSequence & { fields: Partial<Record<CanonicalField, string>> },
   values: { symbol: string; timestampMs: number; price: number; quantity: number },
 ): FeatureInput {
+  // Every property set, in one order, so every input has the same shape (spreads and optional
+  // properties gave each row its own hidden class: measured 7 µs a row, most of the scoring's setup).
+  const account = row.fields.account?.trim();
+  const venue = row.fields.venue?.trim();
   return {
-    ...values,
+    symbol: values.symbol,
+    timestampMs: values.timestampMs,
+    price: values.price,
+    quantity: values.quantity,
     refPrice: row.refPrice,
     levelPrice: row.levelPrice,
     levelSpanMs: row.levelSpanMs,
     gapMs: row.gapMs,
     recentTrades: row.recentTrades,
-    ...partiesOf(row.fields),
+    account: account ? account : undefined,
+    venue: venue ? venue : undefined,
   };
 }

@@ -2,6 +2,7 @@ import { createReadStream, createWriteStream } from 'node:fs';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { mkdir, readFile, stat, writeFile } from 'node:fs/promises';
+import { availableParallelism } from 'node:os';
 import path from 'node:path';
 import { Upload } from '@aws-sdk/lib-storage';
 import type { AllClearMode } from '../alerts/all-clear.js';
@@ -23,6 +24,7 @@ import { countingReadsOf } from './counting-store.js';
 import { EmbeddedS3 } from './embedded-s3.js';
 import { LocalAlertSink } from './local-alert-sink.js';
 import { executeLocally, type LocalStateMachineDeps } from './local-state-machine.js';
+import { ScoreWorkerPool } from './worker-pool.js';
 
 /**
  * `trade-anomaly run FILE`: the whole pipeline on one machine. Starts the embedded S3 server, makes
@@ -115,6 +117,8 @@ export async function runLocal(options: LocalRunOptions): Promise<LocalRunResult
   const key = INCOMING_PREFIX + path.basename(options.file);
   const s3 = await EmbeddedS3.start(path.join(stateDir, 's3'));
   const alerts = new LocalAlertSink(path.join(stateDir, 'outbox.jsonl'), options.onAlert);
+  // The score workers start now, while the file is uploaded and ingested on this thread.
+  const pool = new ScoreWorkerPool(Math.max(1, options.concurrency ?? availableParallelism()), s3.endpoint);
   try {
     await ensureModel(s3, options, key);
     const store = s3.store();
@@ -149,6 +153,7 @@ export async function runLocal(options: LocalRunOptions): Promise<LocalRunResult
       },
     });
     options.onProgress?.({ step: 'ingest', outcome });
+    if (outcome.status !== 'started') await pool.close();
 
     let summary: RunSummary | undefined;
     if (outcome.status === 'started' && execution) {
@@ -161,6 +166,7 @@ export async function runLocal(options: LocalRunOptions): Promise<LocalRunResult
         driftThreshold: options.driftThreshold,
         allClear: options.allClear,
         concurrency: options.concurrency,
+        pool,
         injectFault: options.injectFault,
         onChunkDone: (s, done, total) => options.onProgress?.({ step: 'score', done, total, summary: s }),
       });
@@ -199,6 +205,7 @@ export async function runLocal(options: LocalRunOptions): Promise<LocalRunResult
     if (alert) await write('alert.json', JSON.stringify(alert, null, 2));
     return { outcome, summary, outDir, files, alerts: alerts.published };
   } finally {
+    await pool.close();
     await s3.stop();
   }
 }

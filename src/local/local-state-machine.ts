@@ -36,6 +36,11 @@ export interface LocalStateMachineDeps {
   /** What a clean day publishes (as a stage's alerts.allClear; default DEFAULT_ALL_CLEAR). */
   allClear?: AllClearMode;
   concurrency?: number;
+  /**
+   * Workers started beforehand (local-run starts them while ingest reads the file, so their start-up,
+   * ~1-2 s of module loading each, overlaps it). executeLocally closes the pool once the chunks are scored.
+   */
+  pool?: ScoreWorkerPool;
   retry?: RetryPolicy;
   onChunkDone?(summary: ChunkSummary, done: number, total: number): void;
   /** Test hook for fault injection: an error message to fail the given attempt of a chunk with. */
@@ -51,7 +56,7 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 export async function executeLocally(input: ExecutionInput, deps: LocalStateMachineDeps): Promise<RunSummary> {
   const retry = deps.retry ?? LOCAL_RETRY;
   const size = Math.max(1, Math.min(deps.concurrency ?? availableParallelism(), input.chunkCount));
-  const pool = new ScoreWorkerPool(size, deps.endpoint);
+  const pool = deps.pool ?? new ScoreWorkerPool(size, deps.endpoint);
   let done = 0;
   try {
     const { chunks } = await withChunkList(deps.storeFor(input.bucket), input);

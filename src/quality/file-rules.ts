@@ -30,8 +30,17 @@ export function fileRuleContext(schema: TradeSchema, day: string | null): FileRu
 
 const DAY = 86_400_000;
 
+/** The last day formatted: a file's rows fall on one or two days, and formatting a Date per row cost ~1 µs. */
+let lastDayNumber = Number.NaN;
+let lastDayText = '';
+
 function isoDate(localMs: number): string {
-  return new Date(Math.floor(localMs / DAY) * DAY).toISOString().slice(0, 10);
+  const dayNumber = Math.floor(localMs / DAY);
+  if (dayNumber !== lastDayNumber) {
+    lastDayText = new Date(dayNumber * DAY).toISOString().slice(0, 10);
+    lastDayNumber = dayNumber;
+  }
+  return lastDayText;
 }
 
 function hhmm(localMs: number): string {

@@ -20,6 +20,9 @@ import type { CanonicalField } from '../schema/trade-schema.js';
  * threshold. Rows the model cannot score (no valid price, say) keep a null score.
  */
 
+/** The quality issues of a clean row: shared, never written to. */
+const NO_ISSUES: string[] = [];
+
 /** A feature this many robust sigmas from the training centre is named as a reason. */
 const NOTABLE_DEVIATION = 4;
 /** At most this many feature sentences per row: the strongest first. */
@@ -195,6 +198,25 @@ export function scoreRows(rows: RawChunkRow[], shape: FileShape, ctx: DayContext
   let anomalies = 0;
   const out: ScoredRow[] = checked.map((t, i) => {
     const score = Number.isNaN(scoreOf[i]) ? null : scoreOf[i];
+    // Most rows: no issue, nothing imputed, under the threshold. Built without the lists and joins below.
+    if (t.issues.length === 0 && !imputations[i]?.length && (score === null || score < threshold)) {
+      return {
+        sourceRow: t.sourceRow,
+        tradeId: t.tradeId,
+        timestampMs: t.timestampMs,
+        symbol: t.symbol,
+        side: t.side,
+        quantity: t.quantity,
+        price: t.price,
+        notional: t.notional,
+        optional: t.optional,
+        extras: rows[i].extras,
+        score,
+        isAnomaly: false,
+        reasons: '',
+        qualityIssues: NO_ISSUES,
+      };
+    }
     const qualityCodes = [...new Set(t.issues.map((x) => x.code))];
     const reasonText = [...t.issues.map((x) => x.message), ...(imputations[i] ?? [])];
     const reasonCodes: string[] = [...qualityCodes];

@@ -179,13 +179,18 @@ describe('scored chunks (score -> aggregate)', () => {
   });
 });
 
-describe('known limit of the chunk format', () => {
-  // apache-arrow's Utf8 decoding drops a U+FEFF at the start of a value, so a field that starts with one
-  // (a BOM left in the middle of a file, e.g. two exports concatenated) loses it between ingest and
-  // score. Flip to `it` once src/chunks/chunk-format.ts preserves it.
-  it.fails('keeps a text value that starts with U+FEFF', () => {
-    const row: RawChunkRow = { sourceRow: 1, fields: { trade_id: '\uFEFFT1' }, extras: [], refPrice: null, levelPrice: null, levelSpanMs: null, gapMs: null, recentTrades: 0 };
-    expect(decodeRawChunk(encodeRawChunk([row], ['trade_id']), ['trade_id'])[0].fields.trade_id).toBe('\uFEFFT1');
+describe('text that starts with U+FEFF', () => {
+  // apache-arrow's own Utf8 decoding drops a U+FEFF at the start of a value (its TextDecoder strips a
+  // byte-order mark), so a field that starts with one (a BOM left in the middle of a file, e.g. two
+  // exports concatenated) used to lose it between ingest and score. The chunk reader decodes with
+  // ignoreBOM and keeps it, first value of a column or not, ASCII column or not.
+  it.each([
+    ['the only value', ['\uFEFFT1']],
+    ['a later value of an ASCII column', ['T0', '\uFEFFT1', 'T2']],
+    ['beside non-ASCII text', ['Zürich', '\uFEFFT1', null]],
+  ])('keeps it: %s', (_what, ids) => {
+    const rows: RawChunkRow[] = ids.map((id, i) => ({ sourceRow: i + 1, fields: id === null ? {} : { trade_id: id }, extras: [], refPrice: null, levelPrice: null, levelSpanMs: null, gapMs: null, recentTrades: 0 }));
+    expect(decodeRawChunk(encodeRawChunk(rows, ['trade_id']), ['trade_id']).map((r) => r.fields.trade_id ?? null)).toEqual(ids);
   });
 });
 

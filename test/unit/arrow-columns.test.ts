@@ -1,0 +1,69 @@
+import { Table, tableFromIPC, tableToIPC, vectorFromArray, Float64, Utf8, type Vector } from 'apache-arrow';
+import { describe, expect, it } from 'vitest';
+import { boolVector, float64Vector, numberValues, timestampMsVector, utf8ListVector, utf8Values, utf8Vector } from '../../src/chunks/arrow-columns.js';
+
+/** Through an IPC stream and back, as chunks travel between the steps. */
+function roundTrip(columns: Record<string, Vector>): Table {
+  return tableFromIPC(tableToIPC(new Table(columns), 'stream'));
+}
+
+describe('Arrow columns built into their buffers', () => {
+  it.each([
+    ['ASCII with nulls', ['a', null, '', 'dd', null]],
+    ['non-ASCII', ['Zürich', '東京', null, '😀x', 'plain']],
+    ['a lone surrogate becomes U+FFFD', ['ok', '\uD800']],
+    ['empty', []],
+    ['no nulls', ['x', 'y']],
+  ])('text, %s: read back by Arrow itself as written', (_what, values) => {
+    const table = roundTrip({ v: utf8Vector(values) });
+    const expected = values.map((v) => (v === '\uD800' ? '\uFFFD' : v));
+    expect(Array.from({ length: table.numRows }, (_, i) => table.getChild('v')!.get(i))).toEqual(expected);
+    expect(utf8Values(table.getChild('v')!)).toEqual(expected);
+    expect(table.getChild('v')!.nullCount).toBe(values.filter((v) => v === null).length);
+  });
+
+  it('text: the same values as apache-arrow\'s own builder gives', () => {
+    const values = Array.from({ length: 1000 }, (_, i) => (i % 7 === 0 ? null : `T${i}${i % 5 === 0 ? 'é' : ''}`));
+    const ours = roundTrip({ v: utf8Vector(values) }).getChild('v')!;
+    const theirs = vectorFromArray(values, new Utf8());
+    expect(utf8Values(ours)).toEqual(Array.from({ length: theirs.length }, (_, i) => theirs.get(i)));
+  });
+
+  it('reads a sliced column (offset into its buffers) and several batches', () => {
+    const values = ['a', null, 'bb', 'ccc', null, 'dddd', 'e', 'f', 'g', 'h'];
+    const vector = utf8Vector(values);
+    expect(utf8Values(vector.slice(3, 9))).toEqual(values.slice(3, 9));
+    const nums = [1, null, 3, 4, null, 6, 7, 8, 9, 10];
+    expect(numberValues(float64Vector(nums).slice(1, 10))).toEqual(nums.slice(1, 10));
+    const twoBatches = utf8Vector(['x', null]).concat(utf8Vector([null, 'y', 'z']));
+    expect(utf8Values(twoBatches)).toEqual(['x', null, null, 'y', 'z']);
+  });
+
+  it('doubles keep nulls, NaN and infinities apart', () => {
+    const values = [1.5, null, Number.NaN, -Infinity, 0, undefined];
+    const col = roundTrip({ v: float64Vector(values) }).getChild('v')!;
+    expect(numberValues(col)).toEqual([1.5, null, Number.NaN, -Infinity, 0, null]);
+    expect(String(col.type)).toBe(String(new Float64()));
+  });
+
+  it('timestamps are UTC milliseconds; booleans and lists of text read back', () => {
+    const t = Date.UTC(2026, 11, 1, 9, 30, 0, 123);
+    const table = roundTrip({
+      ts: timestampMsVector([t, null]),
+      flag: boolVector([true, false, true, true, false, false, false, false, true].slice(0, 2)),
+      issues: utf8ListVector([['price_spike', 'duplicate'], []]),
+    });
+    expect(table.getChild('ts')!.get(0)).toBe(t);
+    expect(table.getChild('ts')!.get(1)).toBeNull();
+    expect(String(table.schema.fields[0].type)).toBe('Timestamp<MILLISECOND, UTC>');
+    expect([table.getChild('flag')!.get(0), table.getChild('flag')!.get(1)]).toEqual([true, false]);
+    expect(Array.from(table.getChild('issues')!.get(0)!.toArray())).toEqual(['price_spike', 'duplicate']);
+    expect(table.getChild('issues')!.get(1)!.length).toBe(0);
+  });
+
+  it('booleans past the first byte', () => {
+    const values = Array.from({ length: 20 }, (_, i) => i % 3 === 0);
+    const col = roundTrip({ v: boolVector(values) }).getChild('v')!;
+    expect(Array.from({ length: 20 }, (_, i) => col.get(i))).toEqual(values);
+  });
+});
