@@ -13,17 +13,23 @@
  *      1 million and 10 million rows: rows/s, MB/s, peak RSS, and memory sampled along each pass
  *      (bench/parse-benchmark.ts).
  *
- *   5. (only with --large or --large-only) large files through the pipeline: each step (ingest, one
- *      score chunk, the other chunks, aggregate) in its own process, and `trade-anomaly run` whole, on
- *      generated files of 1 and 10 million rows: time, rows/s, peak RSS (bench/large-file-benchmark.ts).
- *      It takes ~30 minutes on 2 cores.
+ *   5. (only with --large, or --sections=...,large) large files through the pipeline: each step (ingest,
+ *      one score chunk, the other chunks, aggregate) in its own process, and `trade-anomaly run` whole,
+ *      on generated files of 1 and 10 million rows: time, rows/s, peak RSS (bench/large-file-benchmark.ts).
+ *      It takes ~25 minutes on 2 cores.
+ *   6. a 150,000-row day step by step (parse + validate, chunk encoding, checks + features, model
+ *      scoring, the score step whole, Parquet write, S3 transfer through the embedded server), each in
+ *      a fresh process, then `trade-anomaly run` whole; and the anchors (scikit-learn, ml-isolation-forest,
+ *      our forest) fit + score on that day's own model matrix (bench/day-pipeline-benchmark.ts).
+ *   7. the Lambda bundles: minified size and handler module load time (bench/bundle-benchmark.ts).
+ *   Then the issue-7 targets, each with what this run measured and whether it is met.
  *
- * Options: --skip-package (leave ml-isolation-forest out; it takes most of the run time),
+ * Options: --sections=model,parse,large,day,bundles (default: all but large; model = sections 1-3),
+ *          --skip-package (leave ml-isolation-forest out; it takes most of the model sections' time),
  *          --skip-sklearn,
- *          --skip-parse (leave section 4 out), --parse-only (run section 4 alone),
+ *          --skip-parse, --parse-only, --skip-day, --day-only, --large (add section 5), --large-only,
  *          --parse-rows=150000,1000000,10000000 (the file sizes of section 4),
- *          --large (add section 5), --large-only (run section 5 alone),
- *          --large-rows=1000000,10000000 (its file sizes), --large-chunk-rows=100000 (its chunk size).
+ *          --large-rows=1000000,10000000 (section 5's file sizes), --large-chunk-rows=100000 (its chunk size).
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
@@ -46,6 +52,7 @@ import { DEFAULT_LARGE_CHUNK_ROWS, DEFAULT_LARGE_ROWS, largeSectionMarkdown, run
 import { DEFAULT_PARSE_ROWS, parseRowsOption, parseSectionMarkdown, runParseBenchmark, type ParseSection } from './parse-benchmark.js';
 import { daySectionMarkdown, medianOf, runDayPipelineBenchmark, type DaySection, type StepFigures } from './day-pipeline-benchmark.js';
 import { benchWorkspace } from './measured-process.js';
+import { bundleSectionMarkdown, runBundleBenchmark, type BundleSection } from './bundle-benchmark.js';
 import { loadShuttle, PROJECT_ROOT, SHUTTLE_SKLEARN_REFERENCE, shuttleMissingReason } from './shuttle.js';
 
 const TREES = 100;
@@ -67,10 +74,10 @@ const log = (message: string): void => {
 };
 
 /** The sections, in the order they run and are reported. */
-const SECTIONS = ['model', 'parse', 'large', 'day'] as const;
+const SECTIONS = ['model', 'parse', 'large', 'day', 'bundles'] as const;
 type Section = (typeof SECTIONS)[number];
 /** What a plain `npm run bench` runs: everything but the large files (~25 min of them). */
-const DEFAULT_SECTIONS: readonly Section[] = ['model', 'parse', 'day'];
+const DEFAULT_SECTIONS: readonly Section[] = ['model', 'parse', 'day', 'bundles'];
 
 const FLAGS = ['--skip-package', '--skip-sklearn', '--skip-parse', '--parse-only', '--large', '--large-only', '--day-only', '--skip-day'] as const;
 
@@ -416,7 +423,7 @@ interface TargetRow {
   met: boolean | null;
 }
 
-function targetRows(day: DaySection | null, anchors: DayAnchors | null, large: LargeSection | null): TargetRow[] {
+function targetRows(day: DaySection | null, anchors: DayAnchors | null, large: LargeSection | null, bundles: BundleSection | null): TargetRow[] {
   const out: TargetRow[] = [];
   const sk = anchors?.rows.find((r) => r.label === 'scikit-learn')?.summary ?? null;
   const ours = anchors?.rows.find((r) => r.label === 'ours')?.summary ?? null;
@@ -450,6 +457,16 @@ function targetRows(day: DaySection | null, anchors: DayAnchors | null, large: L
       out.push({ target: 'peak memory of any process < 1.5 GB at 10 million rows', measured: fmtMB(peak), met: peak < 1536 });
     }
   } else out.push({ target: '10 million rows end to end ≥ 200,000 rows/s, < 1.5 GB a process', measured: 'not measured in this run (add --large)', met: null });
+  if (bundles) {
+    for (const b of bundles.bundles.filter((x) => ['ingest', 'score', 'aggregate'].includes(x.handler))) {
+      const wasm = b.beside.reduce((sum, f) => sum + f.bytes, 0);
+      out.push({
+        target: `${b.handler} bundle < 1 MB minified${wasm ? ' (plus the Parquet wasm)' : ''}, handler module loads in < 300 ms`,
+        measured: b.error ? `failed: ${b.error}` : `${(b.bytes / 1000).toFixed(0)} kB${wasm ? ` + ${(wasm / 1e6).toFixed(2)} MB wasm` : ''}, load ${b.loadMedianMs?.toFixed(0) ?? '—'} ms (load average ${bundles.loadAverage.start.toFixed(1)})`,
+        met: b.error ? false : b.withinSize && b.withinLoad,
+      });
+    }
+  } else out.push({ target: 'ingest, score and aggregate bundles < 1 MB, loading in < 300 ms', measured: 'not measured in this run', met: null });
   return out;
 }
 
@@ -500,6 +517,12 @@ async function main(): Promise<void> {
     }
   }
 
+  let bundles: BundleSection | null = null;
+  if (sections.has('bundles')) {
+    log('7. Lambda bundles and handler load times');
+    bundles = await runBundleBenchmark({}, log);
+  }
+
   const md: string[] = ['# Benchmarks', ''];
   md.push(`Run ${started.toISOString()} on ${machine.cpu}, ${machine.cores} cores, ${machine.totalMemoryGB} GB RAM, Node ${machine.node}, ${machine.os}; load average at start ${machine.loadAverageAtStart.join(' / ')}.`);
   const left = SECTIONS.filter((x) => !sections.has(x));
@@ -515,7 +538,8 @@ async function main(): Promise<void> {
       md.push('ROC-AUC/AP against the generator\'s labels, of the forest alone (the production model adds the extremeness score and the rules; see docs/model.md).', '');
     }
   }
-  const targets = targetRows(day, anchors, large);
+  if (bundles !== null) md.push(bundleSectionMarkdown(bundles).replace(/^## /, '## 7. '), '');
+  const targets = targetRows(day, anchors, large, bundles);
   md.push(...targetsMarkdown(targets));
 
   const markdown = md.join('\n');
@@ -532,6 +556,7 @@ async function main(): Promise<void> {
     parse: parse ?? { skipped: 'not in --sections' },
     large: large ?? { skipped: 'not in --sections (add --large)' },
     day: day === null ? { skipped: 'not in --sections' } : { ...day, anchors },
+    bundles: bundles ?? { skipped: 'not in --sections' },
     targets,
   };
   writeFileSync(join(resultsDir, 'latest.json'), `${JSON.stringify(json, null, 2)}\n`);

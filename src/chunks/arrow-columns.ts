@@ -139,3 +139,51 @@ export function numberValues(vector: Vector): (number | null)[] {
   }
   return out;
 }
+
+/** Every value of a boolean column (null as false). */
+export function boolValues(vector: Vector): boolean[] {
+  const out: boolean[] = new Array(vector.length);
+  let at = 0;
+  for (const data of vector.data) {
+    const bits = data.values as Uint8Array;
+    const nulls = data.nullCount > 0 ? data.nullBitmap : undefined;
+    for (let i = 0; i < data.length; i++, at++) {
+      const bit = data.offset + i;
+      out[at] = (bits[bit >> 3] & (1 << (bit & 7))) !== 0 && !(nulls && (nulls[bit >> 3] & (1 << (bit & 7))) === 0);
+    }
+  }
+  return out;
+}
+
+/** Every value of a timestamp (or other 64-bit integer) column as numbers (null where null). */
+export function int64Values(vector: Vector): (number | null)[] {
+  const out: (number | null)[] = new Array(vector.length);
+  let at = 0;
+  for (const data of vector.data) {
+    const values = data.values as BigInt64Array | Int32Array;
+    const wide = values instanceof BigInt64Array;
+    const nulls = data.nullCount > 0 ? data.nullBitmap : undefined;
+    for (let i = 0; i < data.length; i++, at++) {
+      const bit = data.offset + i;
+      if (nulls && (nulls[bit >> 3] & (1 << (bit & 7))) === 0) out[at] = null;
+      // Arrow's older layout keeps a 64-bit value as two 32-bit halves (low first).
+      else out[at] = wide ? Number(values[i]) : (values as Int32Array)[2 * i + 1] * 4294967296 + ((values as Int32Array)[2 * i] >>> 0);
+    }
+  }
+  return out;
+}
+
+/** The length of every list of a list column (a null list as 0), read from its offsets. */
+export function listLengths(vector: Vector): Int32Array {
+  const out = new Int32Array(vector.length);
+  let at = 0;
+  for (const data of vector.data) {
+    const offsets = data.valueOffsets as Int32Array;
+    const nulls = data.nullCount > 0 ? data.nullBitmap : undefined;
+    for (let i = 0; i < data.length; i++, at++) {
+      const bit = data.offset + i;
+      out[at] = nulls && (nulls[bit >> 3] & (1 << (bit & 7))) === 0 ? 0 : offsets[i + 1] - offsets[i];
+    }
+  }
+  return out;
+}

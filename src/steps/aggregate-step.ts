@@ -2,6 +2,7 @@ import type { Table } from 'apache-arrow';
 import { DEFAULT_ALL_CLEAR, type AllClearMode } from '../alerts/all-clear.js';
 import { runAlertFor } from '../alerts/run-alerts.js';
 import { DEFAULT_SEVERITY, rowSeverity, runSeverity, type SeverityLevels } from '../alerts/severity.js';
+import { boolValues, int64Values, listLengths, numberValues, utf8Values } from '../chunks/arrow-columns.js';
 import { decodeScoredChunk } from '../chunks/chunk-format.js';
 import type { Verdict } from '../feedback/feedback-file.js';
 import { loadFeedbackFromStore } from '../feedback/feedback-store.js';
@@ -157,17 +158,21 @@ export class ResultTally {
 
   /** Adds one scored chunk (the rows after those already added). */
   add(table: Table): void {
-    const isAnomaly = table.getChild('is_anomaly')!;
-    const score = table.getChild('score')!;
+    // Whole columns into plain arrays first: Arrow's get() per value on every row cost seconds at
+    // 10 million rows. Columns read only for flagged rows (a handful a day) keep get().
+    const isAnomaly = boolValues(table.getChild('is_anomaly')!);
+    const score = numberValues(table.getChild('score')!);
+    const issueCount = listLengths(table.getChild('quality_issues')!);
     const issues = table.getChild('quality_issues')!;
     const tradeIds = table.getChild('trade_id');
     const sourceRows = table.getChild('source_row')!;
-    const symbols = table.getChild('symbol');
-    const timestamps = table.getChild('timestamp');
+    const symbolColumn = table.getChild('symbol');
+    const symbols = symbolColumn ? utf8Values(symbolColumn) : undefined;
+    const timestampColumn = table.getChild('timestamp');
+    const timestamps = timestampColumn ? int64Values(timestampColumn) : undefined;
     for (let i = 0; i < table.numRows; i++) {
-      const s = score.get(i) as number | null;
-      const flagged = Boolean(isAnomaly.get(i));
-      const rowIssues = issues.get(i) as { length: number; toArray(): string[] } | null;
+      const s = score[i];
+      const flagged = isAnomaly[i];
       // Every row scoring at or above the threshold is flagged, so unflagged rows need no verdict.
       const verdict = flagged ? this.verdictOf((tradeIds?.get(i) as string | null | undefined) ?? null, sourceRows.get(i) as number) : undefined;
       const known = verdict === 'false_positive';
@@ -188,18 +193,17 @@ export class ResultTally {
           }
         }
       }
-      if (rowIssues?.length) {
+      if (issueCount[i] > 0) {
         this.badRows++;
-        this.breakdown.addQuality(rowIssues.toArray());
+        this.breakdown.addQuality((issues.get(i) as { toArray(): string[] }).toArray());
         if (!known) {
           this.open.badRows++;
           if (this.reportQualityExamples.length < REPORT_QUALITY_EXAMPLES) this.reportQualityExamples.push(rowOf(table, i, verdict));
         }
       }
-      const ts = (timestamps?.get(i) ?? null) as number | null;
       this.breakdown.add(
-        (symbols?.get(i) ?? null) as string | null,
-        ts === null ? null : Number(ts),
+        symbols ? symbols[i] : null,
+        timestamps ? timestamps[i] : null,
         s,
         flagged,
         flagged && !known ? rowSeverity(s, this.threshold, this.levels) : undefined,

@@ -58,9 +58,9 @@ describe('run FILE on the embedded default', () => {
     await tmp?.cleanup();
   });
 
-  it('writes the Parquet result, summary.json and alert.json into the output folder', () => {
+  it('writes the Parquet result, summary.json, alert.json and the daily report into the output folder', () => {
     expect(run.outcome.status).toBe('started');
-    expect(run.files.map((f) => path.basename(f)).sort()).toEqual(['alert.json', 'summary.json', 'trades.parquet']);
+    expect(run.files.map((f) => path.basename(f)).sort()).toEqual(['alert.json', 'report.html', 'summary.json', 'trades.parquet']);
   });
 
   it('keeps every input row, in input order, with its source_row', () => {

@@ -1,6 +1,6 @@
-import { Table, tableFromIPC, tableToIPC, vectorFromArray, Float64, Utf8, type Vector } from 'apache-arrow';
+import { Bool, Table, tableFromIPC, tableToIPC, vectorFromArray, Float64, Utf8, type Vector } from 'apache-arrow';
 import { describe, expect, it } from 'vitest';
-import { boolVector, float64Vector, numberValues, timestampMsVector, utf8ListVector, utf8Values, utf8Vector } from '../../src/chunks/arrow-columns.js';
+import { boolValues, boolVector, float64Vector, int64Values, listLengths, numberValues, timestampMsVector, utf8ListVector, utf8Values, utf8Vector } from '../../src/chunks/arrow-columns.js';
 
 /** Through an IPC stream and back, as chunks travel between the steps. */
 function roundTrip(columns: Record<string, Vector>): Table {
@@ -65,5 +65,20 @@ describe('Arrow columns built into their buffers', () => {
     const values = Array.from({ length: 20 }, (_, i) => i % 3 === 0);
     const col = roundTrip({ v: boolVector(values) }).getChild('v')!;
     expect(Array.from({ length: 20 }, (_, i) => col.get(i))).toEqual(values);
+  });
+
+  it('reads booleans, timestamps and list lengths back as plain values, nulls included', () => {
+    const t = Date.UTC(2026, 11, 1, 9, 30);
+    const table = roundTrip({
+      flag: vectorFromArray([true, null, false, true], new Bool()),
+      ts: timestampMsVector([t, null, t + 1, 0]),
+      issues: utf8ListVector([['a'], [], ['b', 'c'], []]),
+    });
+    expect(boolValues(table.getChild('flag')!)).toEqual([true, false, false, true]);
+    expect(int64Values(table.getChild('ts')!)).toEqual([t, null, t + 1, 0]);
+    expect(Array.from(listLengths(table.getChild('issues')!))).toEqual([1, 0, 2, 0]);
+    // Sliced: the bitmaps are read at the slice's offset.
+    expect(boolValues(boolVector([false, false, false, true, true]).slice(3))).toEqual([true, true]);
+    expect(Array.from(listLengths(utf8ListVector([['x'], ['y', 'z'], []]).slice(1)))).toEqual([2, 0]);
   });
 });
