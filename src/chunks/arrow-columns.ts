@@ -30,6 +30,11 @@ function validity(length: number, isNull: (i: number) => boolean): { bitmap: Uin
   return { bitmap, nullCount };
 }
 
+/** Whether value `bit` (the data's offset included) is present: no bitmap means none is null. */
+function present(nulls: Uint8Array | undefined, bit: number): boolean {
+  return nulls === undefined || (nulls[bit >> 3] & (1 << (bit & 7))) !== 0;
+}
+
 /** UTF-8 bytes and offsets of `values` (nulls as empty strings). */
 function utf8Buffers(values: readonly (string | null | undefined)[]): { offsets: Int32Array; data: Uint8Array } {
   const n = values.length;
@@ -113,7 +118,7 @@ export function utf8Values(vector: Vector): (string | null)[] {
     const ascii = text.length === end - base;
     const nulls = data.nullCount > 0 ? data.nullBitmap : undefined;
     for (let i = 0; i < data.length; i++, at++) {
-      if (nulls && (nulls[(data.offset + i) >> 3] & (1 << ((data.offset + i) & 7))) === 0) {
+      if (!present(nulls, data.offset + i)) {
         out[at] = null;
         continue;
       }
@@ -133,8 +138,7 @@ export function numberValues(vector: Vector): (number | null)[] {
     const values = data.values as Float64Array | Int32Array;
     const nulls = data.nullCount > 0 ? data.nullBitmap : undefined;
     for (let i = 0; i < data.length; i++, at++) {
-      const bit = data.offset + i;
-      out[at] = nulls && (nulls[bit >> 3] & (1 << (bit & 7))) === 0 ? null : values[i];
+      out[at] = present(nulls, data.offset + i) ? values[i] : null;
     }
   }
   return out;
@@ -149,7 +153,7 @@ export function boolValues(vector: Vector): boolean[] {
     const nulls = data.nullCount > 0 ? data.nullBitmap : undefined;
     for (let i = 0; i < data.length; i++, at++) {
       const bit = data.offset + i;
-      out[at] = (bits[bit >> 3] & (1 << (bit & 7))) !== 0 && !(nulls && (nulls[bit >> 3] & (1 << (bit & 7))) === 0);
+      out[at] = (bits[bit >> 3] & (1 << (bit & 7))) !== 0 && present(nulls, bit);
     }
   }
   return out;
@@ -164,8 +168,7 @@ export function int64Values(vector: Vector): (number | null)[] {
     const wide = values instanceof BigInt64Array;
     const nulls = data.nullCount > 0 ? data.nullBitmap : undefined;
     for (let i = 0; i < data.length; i++, at++) {
-      const bit = data.offset + i;
-      if (nulls && (nulls[bit >> 3] & (1 << (bit & 7))) === 0) out[at] = null;
+      if (!present(nulls, data.offset + i)) out[at] = null;
       // Arrow's older layout keeps a 64-bit value as two 32-bit halves (low first).
       else out[at] = wide ? Number(values[i]) : (values as Int32Array)[2 * i + 1] * 4294967296 + ((values as Int32Array)[2 * i] >>> 0);
     }
@@ -181,8 +184,7 @@ export function listLengths(vector: Vector): Int32Array {
     const offsets = data.valueOffsets as Int32Array;
     const nulls = data.nullCount > 0 ? data.nullBitmap : undefined;
     for (let i = 0; i < data.length; i++, at++) {
-      const bit = data.offset + i;
-      out[at] = nulls && (nulls[bit >> 3] & (1 << (bit & 7))) === 0 ? 0 : offsets[i + 1] - offsets[i];
+      out[at] = present(nulls, data.offset + i) ? offsets[i + 1] - offsets[i] : 0;
     }
   }
   return out;

@@ -200,22 +200,7 @@ export function scoreRows(rows: RawChunkRow[], shape: FileShape, ctx: DayContext
     const score = Number.isNaN(scoreOf[i]) ? null : scoreOf[i];
     // Most rows: no issue, nothing imputed, under the threshold. Built without the lists and joins below.
     if (t.issues.length === 0 && !imputations[i]?.length && (score === null || score < threshold)) {
-      return {
-        sourceRow: t.sourceRow,
-        tradeId: t.tradeId,
-        timestampMs: t.timestampMs,
-        symbol: t.symbol,
-        side: t.side,
-        quantity: t.quantity,
-        price: t.price,
-        notional: t.notional,
-        optional: t.optional,
-        extras: rows[i].extras,
-        score,
-        isAnomaly: false,
-        reasons: '',
-        qualityIssues: NO_ISSUES,
-      };
+      return resultRow(t, rows[i], score, false, '', NO_ISSUES);
     }
     const qualityCodes = [...new Set(t.issues.map((x) => x.code))];
     const reasonText = [...t.issues.map((x) => x.message), ...(imputations[i] ?? [])];
@@ -231,24 +216,29 @@ export function scoreRows(rows: RawChunkRow[], shape: FileShape, ctx: DayContext
       anomalies++;
       for (const code of reasonCodes) byReason[code] = (byReason[code] ?? 0) + 1;
     }
-    return {
-      sourceRow: t.sourceRow,
-      tradeId: t.tradeId,
-      timestampMs: t.timestampMs,
-      symbol: t.symbol,
-      side: t.side,
-      quantity: t.quantity,
-      price: t.price,
-      notional: t.notional,
-      optional: t.optional,
-      extras: rows[i].extras,
-      score,
-      isAnomaly,
-      reasons: reasonText.join('; '),
-      qualityIssues: qualityCodes,
-    };
+    return resultRow(t, rows[i], score, isAnomaly, reasonText.join('; '), qualityCodes);
   });
   return { rows: out, badRows, scored: scorableIndex.length, anomalies, byReason, featureBins };
+}
+
+/** One row of the result: the checked trade's typed fields, the file's other columns, the verdict. */
+function resultRow(t: CheckedTrade, row: RawChunkRow, score: number | null, isAnomaly: boolean, reasons: string, qualityIssues: string[]): ScoredRow {
+  return {
+    sourceRow: t.sourceRow,
+    tradeId: t.tradeId,
+    timestampMs: t.timestampMs,
+    symbol: t.symbol,
+    side: t.side,
+    quantity: t.quantity,
+    price: t.price,
+    notional: t.notional,
+    optional: t.optional,
+    extras: row.extras,
+    score,
+    isAnomaly,
+    reasons,
+    qualityIssues,
+  };
 }
 
 /** The raw values of each model feature counted in the model's baseline bins (before scoring consumes them). */
