@@ -283,13 +283,18 @@ export function runAlertFor(summary: RunSummary, allClear: AllClearMode): Alert 
   return undefined;
 }
 
+/** The most of an error's text an alert quotes. */
+const MAX_REASON_CHARS = 2_000;
+
 export function rejectionAlert(stage: string, bucket: string, key: string, reason: string, rejectedKey: string): Alert {
   const file = fileName(key);
   return {
     subject: asciiSubject(`trade-anomaly ${stage}: file rejected [REJECTED] ${file}`),
     message: [
       `The file s3://${bucket}/${key} was rejected and not scored.`,
-      `Reason: ${reason}`,
+      // The reason can quote a whole header line (a JSON export has thousands of "columns"): the full
+      // text is in the error report beside the copy; the alert must stay far under SNS's 256 KiB.
+      `Reason: ${clip(reason, MAX_REASON_CHARS)}`,
       `A copy is at s3://${bucket}/${rejectedKey} with an error report beside it (${rejectedKey}.error.json).`,
       'The original is unchanged. Fix the file and upload it again.',
     ].join('\n'),
@@ -301,7 +306,11 @@ export function failureAlert(stage: string, runId: string, key: string, cause: s
   const file = fileName(key);
   return {
     subject: asciiSubject(`trade-anomaly ${stage}: run failed [FAILED] ${file}`),
-    message: [`Run ${runId} for ${key} failed; no result was published.`, `Cause: ${cause}`, 'The input file is unchanged; the run can be redriven.'].join('\n'),
+    message: [
+      `Run ${runId} for ${key} failed. Nothing is published under results/ unless the failure came after the result was complete; then the result is whole and its summary or alert may be missing.`,
+      `Cause: ${clip(cause, MAX_REASON_CHARS)}`,
+      'The input file is unchanged; the run can be redriven (a redrive finishes what is missing, without a second result).',
+    ].join('\n'),
     attributes: { stage, severity: 'FAILED', file },
   };
 }

@@ -47,15 +47,17 @@ function utf8Buffers(values: readonly (string | null | undefined)[]): { offsets:
   const joined = values.map((v) => v ?? '').join('');
   const data = encoder.encode(joined);
   if (data.length === chars) return { offsets, data };
-  // Not all ASCII: the byte offsets differ from the string offsets; encode value by value.
-  const bytes = new Uint8Array(data.length);
+  // Not all ASCII: the byte offsets differ from the string offsets; encode value by value. Sized for
+  // the worst case (3 bytes a UTF-16 unit), not by the joined encoding: two lone surrogates that meet
+  // in the join encode as one 4-byte pair, but as 3 + 3 bytes apart.
+  const bytes = new Uint8Array(chars * 3);
   let at = 0;
   for (let i = 0; i < n; i++) {
     const v = values[i];
     if (v) at += encoder.encodeInto(v, bytes.subarray(at)).written;
     offsets[i + 1] = at;
   }
-  return { offsets, data: bytes };
+  return { offsets, data: bytes.subarray(0, at) };
 }
 
 export function utf8Vector(values: readonly (string | null | undefined)[]): Vector<Utf8> {

@@ -110,6 +110,15 @@ async function ensureModel(s3: EmbeddedS3, options: LocalRunOptions, inputKey: s
   return model.version;
 }
 
+/**
+ * The most chunks a file of this size can make: rows are at least ~40 bytes of CSV (id, time, symbol,
+ * side, quantity, price), a gzip file's ~8. An overestimate only starts a worker that waits.
+ */
+export function estimatedChunks(file: string, bytes: number, chunkRows: number): number {
+  const minRowBytes = file.endsWith('.gz') ? 8 : 40;
+  return Math.max(1, Math.ceil(bytes / minRowBytes / chunkRows));
+}
+
 export async function runLocal(options: LocalRunOptions): Promise<LocalRunResult> {
   const stateDir = options.stateDir ?? DEFAULT_STATE_DIR;
   const stage = options.stage ?? 'local';
@@ -117,8 +126,10 @@ export async function runLocal(options: LocalRunOptions): Promise<LocalRunResult
   const key = INCOMING_PREFIX + path.basename(options.file);
   const s3 = await EmbeddedS3.start(path.join(stateDir, 's3'));
   const alerts = new LocalAlertSink(path.join(stateDir, 'outbox.jsonl'), options.onAlert);
-  // The score workers start now, while the file is uploaded and ingested on this thread.
-  const pool = new ScoreWorkerPool(Math.max(1, options.concurrency ?? availableParallelism()), s3.endpoint);
+  // The score workers start now, while the file is uploaded and ingested on this thread: as many as
+  // the cores, but no more than the file's chunks could use (estimated from its size).
+  const workers = Math.min(options.concurrency ?? availableParallelism(), estimatedChunks(options.file, info.size, options.chunkRows ?? DEFAULT_CHUNK_ROWS));
+  const pool = new ScoreWorkerPool(Math.max(1, workers), s3.endpoint);
   try {
     await ensureModel(s3, options, key);
     const store = s3.store();

@@ -51,18 +51,28 @@ export interface Calibration {
 /** The smallest reference: a training set whose median row is reconstructed exactly still scales. */
 const MIN_REFERENCE = 1e-12;
 
+/** The reference is at least this share of the mean novelty: a median of (near) zero must not make every later residual score 1. */
+const MIN_REFERENCE_OF_MEAN = 1e-6;
+
 export function calibrationOf(raw: Float64Array): Calibration {
   const sorted = Float64Array.from(raw).sort();
   const n = sorted.length;
   const median = n === 0 ? 1 : n % 2 ? sorted[n >> 1] : (sorted[n / 2 - 1] + sorted[n / 2]) / 2;
-  return { reference: Math.max(Number.isFinite(median) ? median : 1, MIN_REFERENCE) };
+  let sum = 0;
+  for (const a of sorted) if (Number.isFinite(a) && a > 0) sum += a;
+  const floor = Math.max(MIN_REFERENCE, n === 0 ? 0 : (sum / n) * MIN_REFERENCE_OF_MEAN);
+  return { reference: Math.max(Number.isFinite(median) ? median : 1, floor) };
 }
 
-/** Maps raw novelty to [0, 1] in place (see Calibration); an infinite novelty scores 1. */
+/**
+ * Maps raw novelty to [0, 1] in place (see Calibration). An infinite novelty scores 1, and so does
+ * one that could not be computed (NaN: a kernel or residual overflowed on a far row), which is
+ * the most unusual kind of row, never the least.
+ */
 export function calibrateInPlace(raw: Float64Array, calibration: Calibration): Float64Array {
   const ref = calibration.reference;
   for (let i = 0; i < raw.length; i++) {
-    const a = raw[i] > 0 ? raw[i] : 0;
+    const a = Number.isNaN(raw[i]) ? Infinity : raw[i] > 0 ? raw[i] : 0;
     raw[i] = a === Infinity ? 1 : a / (a + ref);
   }
   return raw;

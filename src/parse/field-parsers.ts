@@ -23,6 +23,7 @@ export function parseNumber(text: string): Parsed<number> {
 const ISO_PATTERN =
   /^(\d{4})-(\d{2})-(\d{2})[T ](\d{2}):(\d{2})(?::(\d{2})(?:[.,](\d{1,9}))?)?\s*(Z|[+-]\d{2}(?::?\d{2})?)?$/i;
 const EPOCH_PATTERN = /^\d{9,16}$/;
+const MAX_DATE_MS = 8.64e15;
 
 /**
  * A timestamp as epoch milliseconds (UTC). ISO 8601 with or without a zone (no zone = UTC), or epoch
@@ -33,7 +34,9 @@ export function parseTimestamp(text: string): Parsed<number> {
   if (s === '') return { ok: false, problem: 'missing' };
   if (EPOCH_PATTERN.test(s)) {
     const n = Number(s);
-    return { ok: true, value: s.length >= 12 ? n : n * 1000 };
+    const ms = s.length >= 12 ? n : n * 1000;
+    // Past JavaScript's dates (±8.64e15 ms, year 275760): not a time any step can format or compare.
+    return ms > MAX_DATE_MS ? { ok: false, problem: 'unparsable' } : { ok: true, value: ms };
   }
   const m = ISO_PATTERN.exec(s);
   if (!m) return { ok: false, problem: 'unparsable' };

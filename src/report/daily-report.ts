@@ -211,7 +211,7 @@ function qualitySection(s: RunSummary, examples: TopAnomaly[]): string {
       examples.map((a) => `<tr>${rowCells(a, s, undefined)}</tr>`).join('') +
       `</tbody></table></div>`
     : '';
-  const suspect = s.badRows > s.severityLevels.highBadRowShare * s.rows ? ` <span class="warn">More than ${formatPercent(s.severityLevels.highBadRowShare, 1)} of rows: the file itself is suspect (HIGH).</span>` : '';
+  const suspect = s.open.badRows > s.severityLevels.highBadRowShare * s.rows ? ` <span class="warn">More than ${formatPercent(s.severityLevels.highBadRowShare, 1)} of rows: the file itself is suspect (HIGH).</span>` : '';
   return `<section id="quality"><h2>Data quality</h2><p>${formatNumber(s.badRows)} of ${formatNumber(s.rows)} rows (${formatPercent(s.badRows, s.rows)}) break at least one rule; each is kept and flagged.${suspect}</p>${chart}${table}${list}</section>`;
 }
 

@@ -42,6 +42,14 @@ export interface ExtraColumn {
   name: string;
 }
 
+/** Columns named in an error message: a "header" that is really a JSON export has thousands. */
+const SHOWN_COLUMNS = 50;
+
+function shownColumns(header: string[]): string {
+  const shown = header.slice(0, SHOWN_COLUMNS).map((c) => (c.length > 80 ? `${c.slice(0, 77)}...` : c));
+  return header.length > SHOWN_COLUMNS ? `${shown.join(', ')} and ${header.length - SHOWN_COLUMNS} more` : shown.join(', ');
+}
+
 export class SchemaMismatchError extends Error {
   override readonly name = 'SchemaMismatchError';
   constructor(
@@ -52,7 +60,7 @@ export class SchemaMismatchError extends Error {
   ) {
     super(
       `${file}: ${detail ?? `header is missing required column${missing.length > 1 ? 's' : ''} ${missing.join(', ')}`} ` +
-        `(found: ${header.length ? header.join(', ') : 'no columns'}${detail ? '' : `; expected at least: ${REQUIRED_FIELDS.join(', ')}`})`,
+        `(found: ${header.length ? shownColumns(header) : 'no columns'}${detail ? '' : `; expected at least: ${REQUIRED_FIELDS.join(', ')}`})`,
     );
   }
 }

@@ -68,6 +68,8 @@ export async function ingestObject(obj: CreatedObject, deps: IngestDeps): Promis
   // chunks are complete; start (or confirm) the execution and stop.
   if (await store.head(manifestKey)) {
     const manifest = await getJson<Manifest>(store, manifestKey);
+    // A run ingested before chunk lists existed has none: the execution input points at one.
+    if (!(await store.head(chunkListKeyOf(runId)))) await store.put(chunkListKeyOf(runId), JSON.stringify(manifest.chunks), 'application/json');
     const started = await deps.executions.start(runId, executionInput(manifest));
     return started ? startedOutcome(manifest) : { status: 'duplicate', runId };
   }
@@ -185,6 +187,9 @@ async function reject(
   deps: IngestDeps,
 ): Promise<IngestOutcome> {
   await store.copy(obj.key, rejectedKey);
+  // The alert before the error report: the report's presence makes a retry a duplicate, so a publish
+  // that failed after it was written would never be retried (a retry may alert twice instead: better).
+  await deps.alerts.publish(rejectionAlert(deps.stage, obj.bucket, obj.key, reason, rejectedKey));
   await putJson(store, `${rejectedKey}.error.json`, {
     runId,
     file: `s3://${obj.bucket}/${obj.key}`,
@@ -194,6 +199,5 @@ async function reject(
     ...(error instanceof SchemaMismatchError ? { missingColumns: error.missing, header: error.header } : {}),
     rejectedAt: new Date().toISOString(),
   });
-  await deps.alerts.publish(rejectionAlert(deps.stage, obj.bucket, obj.key, reason, rejectedKey));
   return { status: 'rejected', runId, reason, rejectedKey };
 }

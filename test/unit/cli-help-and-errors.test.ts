@@ -119,6 +119,14 @@ describe('errors: one line, naming the file (and line or row, and field), with a
       expect(stderr).toContain('(hint: map the file\'s columns with --schema FILE');
     });
 
+    it('a folder given as the trade file: exit 2, naming it, before any work', async () => {
+      const { code, stderr } = await cli('run', tmp.dir, '--state-dir', path.join(tmp.dir, 'state-folder'));
+
+      expect(code).toBe(2);
+      expect(stderr.trim().split('\n')).toHaveLength(1);
+      expect(stderr).toContain(`${tmp.dir}: is a folder, not a file (hint: name a trade file`);
+    });
+
     it('a missing model folder: exit 2 and how to train one', async () => {
       const day = path.join(tmp.dir, 'day2.csv');
       await cli('generate', '--rows', '200', '--out', day, '--labels', path.join(tmp.dir, 'day2.labels.csv'));

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { averagePrecision, detectionMetrics, rocAuc, type LabelledPrediction } from '../../src/evaluate/detection-metrics.js';
 import { MAX_SUBJECT_LENGTH, asciiSubject, failureAlert, rejectionAlert, runAlert } from '../../src/alerts/run-alerts.js';
+import { SchemaMismatchError } from '../../src/schema/trade-schema.js';
 import type { RunSummary, TopAnomaly } from '../../src/steps/run-summary.js';
 import { rng } from '../support/seeded-rng.js';
 import { reportFields } from '../support/run-summary-fixture.js';
@@ -342,6 +343,18 @@ describe('rejectionAlert and failureAlert', () => {
     expect(alert.message).toContain('Cause: score step timed out on chunk 7');
     expect(alert.message).toContain('unchanged');
     expect(alert.attributes).toEqual({ stage: 'dev', severity: 'FAILED', file: 'day.csv' });
+  });
+
+  it('quotes at most 2,000 characters of a huge reason or cause (a JSON export read as a header), so it stays far under SNS limits', () => {
+    const header = Array.from({ length: 30_000 }, (_, i) => `"field_${i}":${i}`);
+    const reason = new SchemaMismatchError('s3://b/incoming/trades.csv', ['price'], header).message;
+    expect(reason).toContain('and 29950 more');
+    expect(reason.length).toBeLessThan(5_000);
+    const huge = 'x'.repeat(1_000_000);
+    for (const alert of [rejectionAlert('prod', 'b', 'incoming/trades.csv', huge, 'rejected/trades.csv'), failureAlert('prod', 'run', 'incoming/trades.csv', huge)]) {
+      expect(alert.message.length).toBeLessThan(3_000);
+      expect(alert.message).toContain('xxxx…');
+    }
   });
 
   it.each([

@@ -70,6 +70,11 @@ describe('parseTimestamp', () => {
     expect(parseTimestamp(`2026-03-02T14:30:01${fraction}Z`)).toEqual({ ok: true, value: utc('2026-03-02T14:30:01Z') + ms });
   });
 
+  it('refuses an epoch past the dates JavaScript can hold (a row, not a crash of the run)', () => {
+    expect(parseTimestamp('9999999999999999')).toEqual({ ok: false, problem: 'unparsable' });
+    expect(parseTimestamp('8640000000000000')).toEqual({ ok: true, value: 8.64e15 });
+  });
+
   it('reads every 3-digit fraction as exactly that many milliseconds', () => {
     const base = utc('2026-03-02T14:30:01Z');
     const wrong: string[] = [];

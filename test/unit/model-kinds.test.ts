@@ -16,6 +16,7 @@ import {
   type AnomalyModel,
 } from '../../src/model/anomaly-model.js';
 import { candidateScores } from '../../src/model/candidate-models.js';
+import { calibrateInPlace, calibrationOf } from '../../src/model/model-kind.js';
 import { scoreIsolationForest } from '../../src/model/isolation-forest.js';
 import { DEFAULT_MODEL_KIND, MODEL_KINDS, type ModelKind } from '../../src/model/model-kind.js';
 import { loadModelFromStore, metadataOf } from '../../src/model/model-store.js';
@@ -189,5 +190,18 @@ describe('choosing the kind for a stage', () => {
     expect(algorithmFromEnv({})).toBe('isolation-forest');
     expect(algorithmFromEnv({ MODEL_ALGORITHM: 'autoencoder' })).toBe('autoencoder');
     expect(() => algorithmFromEnv({ MODEL_ALGORITHM: 'svm' })).toThrow(InvalidEnvironmentError);
+  });
+});
+
+describe('calibration of a candidate\'s novelty', () => {
+  it('scores a novelty that could not be computed (NaN) as the most unusual, never the least', () => {
+    const scores = calibrateInPlace(Float64Array.from([Number.NaN, Infinity, 0, 1, -3]), { reference: 1 });
+    expect(Array.from(scores)).toEqual([1, 1, 0, 0.5, 0]);
+  });
+
+  it('keeps its scale when most training rows have zero novelty: a tiny residual does not score 1', () => {
+    const calibration = calibrationOf(Float64Array.from([0, 0, 0, 1]));
+    expect(calibration.reference).toBeGreaterThan(1e-9);
+    expect(calibrateInPlace(Float64Array.from([1e-8]), calibration)[0]).toBeLessThan(0.1);
   });
 });

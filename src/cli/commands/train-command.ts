@@ -1,5 +1,5 @@
 import { createReadStream } from 'node:fs';
-import { access } from 'node:fs/promises';
+import { access, stat } from 'node:fs/promises';
 import { createS3Client } from '../../adapters/aws-clients.js';
 import { S3ObjectStore } from '../../adapters/s3-object-store.js';
 import { FeedbackFileError, FeedbackIndex, mergeFeedback, parseFeedback, type FeedbackEntry } from '../../feedback/feedback-file.js';
@@ -63,6 +63,7 @@ export async function ensureReadable(file: string): Promise<void> {
   } catch {
     throw new CliError(`${file}: no such file`, EXIT.USAGE, 'check the path');
   }
+  if ((await stat(file)).isDirectory()) throw new CliError(`${file}: is a folder, not a file`, EXIT.USAGE, 'name a trade file (CSV), not a folder');
 }
 
 /** Loads --schema FILE; a bad schema file is a usage error naming the file and every problem. */
