@@ -44,7 +44,7 @@ describe('the failure alert of an unsuccessful execution', () => {
     const [alert] = alerts;
     expect(alert!.subject).toBe('trade-anomaly prod: run failed [FAILED] day 1.csv');
     expect(alert!.attributes).toEqual({ stage: 'prod', severity: 'FAILED', file: 'day 1.csv' });
-    expect(alert!.message).toContain('Run day-0123456789abcdef for s3://data-bucket/incoming/day 1.csv failed; no result was published.');
+    expect(alert!.message).toContain('Run day-0123456789abcdef for s3://data-bucket/incoming/day 1.csv failed. Nothing is published under results/ unless the failure came after the result was complete');
     expect(alert!.message).toContain('FAILED: ModelNotFoundError: model v7 not found at s3://b/models/v7/model.json');
     expect(alert!.message).toContain(`aws stepfunctions redrive-execution --execution-arn ${EXECUTION_ARN}`);
     expect(alert!.message).not.toContain('at x');
