@@ -137,28 +137,20 @@ export async function trainFromSources(sources: TrainingSource[], options: Train
   return trainOnFeaturesOfKind(extracted, options);
 }
 
-/** Fits a model of the options' kind on extracted training features (trainOnFeatures for any kind). */
-export async function trainOnFeaturesOfKind(extracted: TrainingFeatures, options: TrainOptions & KindTrainOptions = {}): Promise<AnomalyModel> {
+/** The model's columns of the extracted features, and the options a model is fitted with (features, sources, exclusions). */
+function fitInputs<O extends TrainOptions>(extracted: TrainingFeatures, options: O): [FeatureMatrix, O & { features: readonly string[]; sources: string[]; excludedByFeedback: number }] {
   const { matrix } = extracted;
   if (matrix.rows < 2) throw new RangeError(`training files hold ${matrix.rows} valid trade(s); at least 2 are needed`);
   const features = options.features ?? DEFAULT_MODEL_FEATURES;
-  return trainModelOfKind(selectColumns(matrix, FEATURE_NAMES, features), {
-    ...options,
-    features,
-    sources: options.sources ?? extracted.sources,
-    excludedByFeedback: extracted.excluded,
-  });
+  return [selectColumns(matrix, FEATURE_NAMES, features), { ...options, features, sources: options.sources ?? extracted.sources, excludedByFeedback: extracted.excluded }];
+}
+
+/** Fits a model of the options' kind on extracted training features (trainOnFeatures for any kind). */
+export async function trainOnFeaturesOfKind(extracted: TrainingFeatures, options: TrainOptions & KindTrainOptions = {}): Promise<AnomalyModel> {
+  return trainModelOfKind(...fitInputs(extracted, options));
 }
 
 /** Fits a model on extracted training features. */
 export function trainOnFeatures(extracted: TrainingFeatures, options: TrainOptions = {}): AnomalyModel {
-  const { matrix } = extracted;
-  if (matrix.rows < 2) throw new RangeError(`training files hold ${matrix.rows} valid trade(s); at least 2 are needed`);
-  const features = options.features ?? DEFAULT_MODEL_FEATURES;
-  return trainAnomalyModel(selectColumns(matrix, FEATURE_NAMES, features), {
-    ...options,
-    features,
-    sources: options.sources ?? extracted.sources,
-    excludedByFeedback: extracted.excluded,
-  });
+  return trainAnomalyModel(...fitInputs(extracted, options));
 }
