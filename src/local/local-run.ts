@@ -17,7 +17,8 @@ import type { TradeSchema } from '../schema/schema-settings.js';
 import { SchemaMismatchError } from '../schema/trade-schema.js';
 import { objectCreatedEvent } from '../pipeline/s3-event.js';
 import type { Alert } from '../ports/alert-sink.js';
-import { getJson, ObjectNotFoundError } from '../ports/object-store.js';
+import { getJsonIfPresent, ObjectNotFoundError } from '../ports/object-store.js';
+import { runSummaryKey } from '../steps/aggregate-step.js';
 import { INCOMING_PREFIX, ingestS3Event, type IngestOutcome } from '../steps/ingest-step.js';
 import type { RunSummary } from '../steps/run-summary.js';
 import { countingReadsOf } from './counting-store.js';
@@ -157,7 +158,7 @@ export async function runLocal(options: LocalRunOptions): Promise<LocalRunResult
       executions: {
         // Like a Standard state machine's execution names: a run that already finished is not run again.
         async start(name, input) {
-          if (await store.head(`runs/${name}/summary.json`)) return false;
+          if (await store.head(runSummaryKey(name))) return false;
           execution = input as ExecutionInput;
           return true;
         },
@@ -183,11 +184,7 @@ export async function runLocal(options: LocalRunOptions): Promise<LocalRunResult
       });
       options.onProgress?.({ step: 'aggregate', summary });
     } else if (outcome.status === 'duplicate') {
-      try {
-        summary = await getJson<RunSummary>(store, `runs/${outcome.runId}/summary.json`);
-      } catch (e: unknown) {
-        if (!(e instanceof ObjectNotFoundError)) throw e;
-      }
+      summary = await getJsonIfPresent<RunSummary>(store, runSummaryKey(outcome.runId));
     }
 
     if (outcome.status === 'ignored') return { outcome, files: [], alerts: alerts.published };

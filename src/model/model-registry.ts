@@ -1,4 +1,4 @@
-import { getJson, ObjectNotFoundError, type ObjectStore } from '../ports/object-store.js';
+import { getJson, getJsonIfPresent, type ObjectStore } from '../ports/object-store.js';
 import {
   CURRENT_MODEL_KEY,
   HISTORY_PREFIX,
@@ -84,13 +84,8 @@ async function mapLimit<T, R>(items: readonly T[], limit: number, fn: (item: T) 
 }
 
 async function readDocument(store: ObjectStore, key: string): Promise<object | undefined> {
-  try {
-    const doc = await getJson<unknown>(store, key);
-    return typeof doc === 'object' && doc !== null && !Array.isArray(doc) ? doc : undefined;
-  } catch (e: unknown) {
-    if (e instanceof ObjectNotFoundError) return undefined;
-    throw e;
-  }
+  const doc = await getJsonIfPresent<unknown>(store, key);
+  return typeof doc === 'object' && doc !== null && !Array.isArray(doc) ? doc : undefined;
 }
 
 /** A version's entry: its metadata.json, else its model.json (read as JSON; the forest is dropped). */

@@ -1,6 +1,6 @@
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import { ObjectNotFoundError, getJson, putJson, type ObjectStore } from '../ports/object-store.js';
+import { ObjectNotFoundError, getJsonIfPresent, putJson, type ObjectStore } from '../ports/object-store.js';
 import { deserialiseModel, serialiseModel, type AnomalyModel } from './anomaly-model.js';
 
 /**
@@ -152,12 +152,7 @@ export async function saveModelToStore(store: ObjectStore, model: AnomalyModel, 
 
 /** The pointer models/current.json, or undefined when no model was ever promoted. */
 export async function readCurrentModel(store: ObjectStore): Promise<CurrentModelPointer | undefined> {
-  try {
-    return await getJson<CurrentModelPointer>(store, CURRENT_MODEL_KEY);
-  } catch (e: unknown) {
-    if (e instanceof ObjectNotFoundError) return undefined;
-    throw e;
-  }
+  return getJsonIfPresent<CurrentModelPointer>(store, CURRENT_MODEL_KEY);
 }
 
 /** The promoted model's version, or undefined when no model was ever promoted. */

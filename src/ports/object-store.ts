@@ -41,6 +41,16 @@ export async function getJson<T>(store: ObjectStore, key: string): Promise<T> {
   return JSON.parse(new TextDecoder().decode(bytes)) as T;
 }
 
+/** The JSON document at `key`, or undefined when there is no such object (any other failure throws). */
+export async function getJsonIfPresent<T>(store: ObjectStore, key: string): Promise<T | undefined> {
+  try {
+    return await getJson<T>(store, key);
+  } catch (e: unknown) {
+    if (e instanceof ObjectNotFoundError) return undefined;
+    throw e;
+  }
+}
+
 export async function putJson(store: ObjectStore, key: string, value: unknown): Promise<void> {
   await store.put(key, JSON.stringify(value, null, 2), 'application/json');
 }

@@ -2,7 +2,7 @@ import { levelsText } from '../alerts/run-alerts.js';
 import { rowSeverity, SEVERITIES, type Severity } from '../alerts/severity.js';
 import { escapeXml as esc, formatNumber, formatPercent } from '../explore/format.js';
 import { barChart, histogramChart, timeOfDayChart, type Tick } from '../explore/svg-charts.js';
-import type { RunSummary, TopAnomaly } from '../steps/run-summary.js';
+import { MODEL_REASON_PREFIX, type RunSummary, type TopAnomaly } from '../steps/run-summary.js';
 import { SCORE_BINS } from './result-breakdown.js';
 import { PAGE_CSS } from './page-style.js';
 
@@ -88,36 +88,36 @@ function summarySection(s: RunSummary): string {
 function scoreSection(s: RunSummary): string {
   const width = 1 / SCORE_BINS;
   const ticks: Tick[] = Array.from({ length: 11 }, (_, i) => ({ value: i / 10, label: (i / 10).toFixed(1) }));
-  const chart = histogramChart({
+  // Both charts: the same bins, ticks, colours (a bin that reaches the threshold holds flagged rows) and threshold line.
+  const scoreChart = (parts: { title: string; description: string; first: number; xLabel: string; height: number }): string =>
+    histogramChart({
+      title: parts.title,
+      description: parts.description,
+      lo: parts.first * width,
+      binWidth: width,
+      counts: s.breakdown.scoreHistogram.slice(parts.first),
+      xLabel: parts.xLabel,
+      yLabel: 'rows',
+      xTicks: ticks,
+      width: 1140,
+      height: parts.height,
+      barColor: (from) => (from + width > s.threshold ? SEVERITY_COLOR.HIGH : '#3b6ea5'),
+      marker: { value: s.threshold, label: `threshold ${s.threshold.toFixed(3)}` },
+    });
+  const chart = scoreChart({
     title: 'Model scores of the day',
     description: `${formatNumber(s.scored)} scored rows in ${SCORE_BINS} bins; the dashed line is the anomaly threshold ${s.threshold.toFixed(3)}`,
-    lo: 0,
-    binWidth: width,
-    counts: s.breakdown.scoreHistogram,
+    first: 0,
     xLabel: 'score (0 = ordinary, 1 = most anomalous)',
-    yLabel: 'rows',
-    xTicks: ticks,
-    width: 1140,
     height: 300,
-    // A bin that reaches the threshold holds flagged rows.
-    barColor: (from) => (from + width > s.threshold ? SEVERITY_COLOR.HIGH : '#3b6ea5'),
-    marker: { value: s.threshold, label: `threshold ${s.threshold.toFixed(3)}` },
   });
   // The flagged bins again on their own scale: beside tens of thousands of ordinary rows they are a few pixels high.
-  const first = Math.min(SCORE_BINS - 1, Math.floor(s.threshold * SCORE_BINS));
-  const zoom = histogramChart({
+  const zoom = scoreChart({
     title: 'Scores at and above the threshold',
-    description: `the bins from the threshold up, on their own scale`,
-    lo: first * width,
-    binWidth: width,
-    counts: s.breakdown.scoreHistogram.slice(first),
+    description: 'the bins from the threshold up, on their own scale',
+    first: Math.min(SCORE_BINS - 1, Math.floor(s.threshold * SCORE_BINS)),
     xLabel: 'score',
-    yLabel: 'rows',
-    xTicks: ticks,
-    width: 1140,
     height: 220,
-    barColor: (from) => (from + width > s.threshold ? SEVERITY_COLOR.HIGH : '#3b6ea5'),
-    marker: { value: s.threshold, label: `threshold ${s.threshold.toFixed(3)}` },
   });
   return (
     `<section id="scores"><h2>Score distribution</h2>${chart}${zoom}` +
@@ -139,7 +139,7 @@ function anomaliesSection(s: RunSummary): string {
   const byReason = barChart({
     title: 'Anomalies by reason',
     description: 'flagged rows per reason (a row may have several); model:<feature> are the model’s reasons',
-    bars: reasons.map(([code, n]) => ({ label: code, value: n, color: code.startsWith('model:') ? '#6a4c93' : '#e08a00' })),
+    bars: reasons.map(([code, n]) => ({ label: code, value: n, color: code.startsWith(MODEL_REASON_PREFIX) ? '#6a4c93' : '#e08a00' })),
     valueLabel: 'flagged rows',
   });
   const byHour = timeOfDayChart({

@@ -1,3 +1,4 @@
+import { MODEL_REASON_PREFIX } from '../steps/run-summary.js';
 import { emptySeverityCounts, type Severity, type SeverityCounts } from '../alerts/severity.js';
 
 /**
@@ -62,7 +63,6 @@ export class BreakdownTally {
   /** Per symbol: [rows, flagged rows]. */
   private readonly symbols = new Map<string, [number, number]>();
   private readonly untracked: [number, number] = [0, 0];
-  private readonly quality = new Map<string, number>();
 
   /** Counts one row. `severity` is set for a flagged row that is not a known false positive. */
   add(symbol: string | null, timestampMs: number | null, score: number | null, flagged: boolean, severity: Severity | undefined): void {
@@ -87,12 +87,12 @@ export class BreakdownTally {
     counts[1] += f;
   }
 
-  /** Counts the rules one row broke. */
-  addQuality(codes: Iterable<string>): void {
-    for (const code of codes) this.quality.set(code, (this.quality.get(code) ?? 0) + 1);
-  }
-
-  finish(): RunBreakdown {
+  /**
+   * The breakdown of the rows counted. `byReason` is the run's flagged rows per reason code: every
+   * row breaking a rule is flagged under each rule it broke, so its quality codes are the rows per rule.
+   */
+  finish(byReason: Record<string, number>): RunBreakdown {
+    const quality = Object.entries(byReason).filter(([code]) => !code.startsWith(MODEL_REASON_PREFIX));
     const flagged = [...this.symbols].filter(([, c]) => c[1] > 0);
     flagged.sort((a, b) => b[1][1] - a[1][1] || b[1][0] - a[1][0] || a[0].localeCompare(b[0]));
     const listed = flagged.slice(0, BREAKDOWN_SYMBOLS);
@@ -109,7 +109,7 @@ export class BreakdownTally {
         exact: this.untracked[0] === 0,
         anomaliesNotListed: allFlagged - listedFlagged,
       },
-      qualityByRule: Object.fromEntries([...this.quality].sort((a, b) => b[1] - a[1] || a[0].localeCompare(b[0]))),
+      qualityByRule: Object.fromEntries(quality.sort((a, b) => b[1] - a[1] || a[0].localeCompare(b[0]))),
     };
   }
 }

@@ -1,3 +1,4 @@
+import { MODEL_REASON_PREFIX } from '../steps/run-summary.js';
 import type { RawChunkRow, ScoredRow } from '../chunks/chunk-format.js';
 import { optionalFieldsOf } from '../chunks/chunk-format.js';
 import type { DayContext } from '../features/day-context.js';
@@ -82,7 +83,7 @@ function modelReasons(e: RowEvidence, input: FeatureInput, ctx: DayContext): { c
         .map((r) => `${FEATURE_LABELS[r.name]} ${Math.round(r.share * 100)}%`)
         .join(', ')
     : '';
-  return { codes: chosen.map((c) => `model:${c.name}`), text: chosen.map((c) => describeFeature(c.name, input, ctx)), isolation };
+  return { codes: chosen.map((c) => `${MODEL_REASON_PREFIX}${c.name}`), text: chosen.map((c) => describeFeature(c.name, input, ctx)), isolation };
 }
 
 /** How a file's rows are read: the parts of the manifest (or of a scan) that scoring needs. */

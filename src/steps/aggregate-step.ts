@@ -10,7 +10,7 @@ import type { ModelCache } from '../model/model-store.js';
 import { featureBinsKey, scoredChunkKey, type AggregateTaskInput, type ChunkFeatureBins, type Manifest } from '../pipeline/manifest.js';
 import { fileStem } from '../pipeline/run-id.js';
 import type { AlertSink } from '../ports/alert-sink.js';
-import { getJson, ObjectNotFoundError, putJson, putStreamed, type ObjectStore } from '../ports/object-store.js';
+import { getJson, getJsonIfPresent, putJson, putStreamed, type ObjectStore } from '../ports/object-store.js';
 import { PARQUET_CONTENT_TYPE, RESULT_ROW_GROUP_ROWS } from '../result/parquet-result.js';
 import { ParquetStream } from '../result/parquet-stream.js';
 import { renderDailyReport, REPORT_CONTENT_TYPE } from '../report/daily-report.js';
@@ -163,7 +163,6 @@ export class ResultTally {
     const isAnomaly = boolValues(table.getChild('is_anomaly')!);
     const score = numberValues(table.getChild('score')!);
     const issueCount = listLengths(table.getChild('quality_issues')!);
-    const issues = table.getChild('quality_issues')!;
     const tradeIds = table.getChild('trade_id');
     const sourceRows = table.getChild('source_row')!;
     const symbolColumn = table.getChild('symbol');
@@ -195,7 +194,6 @@ export class ResultTally {
       }
       if (issueCount[i] > 0) {
         this.badRows++;
-        this.breakdown.addQuality((issues.get(i) as { toArray(): string[] }).toArray());
         if (!known) {
           this.open.badRows++;
           if (this.reportQualityExamples.length < REPORT_QUALITY_EXAMPLES) this.reportQualityExamples.push(rowOf(table, i, verdict));
@@ -226,7 +224,7 @@ export async function aggregateRun(input: AggregateTaskInput, deps: AggregateDep
   const manifest = await getJson<Manifest>(store, input.manifestKey);
   // A rerun of an aggregate that finished (a Lambda retry after a lost response, a redrive): the
   // result, summary and alert are out already; publishing again would alert twice.
-  const finished = await finishedSummary(store, manifest.runId);
+  const finished = await getJsonIfPresent<RunSummary>(store, runSummaryKey(manifest.runId));
   if (finished) return finished;
 
   const [model, feedback] = await Promise.all([deps.models.get(store, manifest.modelVersion), loadFeedbackFromStore(store)]);
@@ -269,6 +267,7 @@ export async function aggregateRun(input: AggregateTaskInput, deps: AggregateDep
   await store.copy(staged, resultKeyName);
 
   const bins = await chunkFeatureBins(store, manifest);
+  const byReason = runByReason(manifest.chunks, bins, input);
   const inputUri = `s3://${manifest.input.bucket}/${manifest.input.key}`;
   const finishedAt = new Date();
   const summary: RunSummary = {
@@ -287,12 +286,12 @@ export async function aggregateRun(input: AggregateTaskInput, deps: AggregateDep
     threshold,
     modelVersion: model.version,
     modelFittedOnInput: model.training.sources.includes(inputUri),
-    byReason: runByReason(manifest.chunks, bins, input),
+    byReason,
     topAnomalies: tally.topAnomalies,
     qualityExamples: tally.qualityExamples,
     drift: runDrift(bins, model, deps.driftThreshold ?? DEFAULT_DRIFT_THRESHOLD),
     feedback: { files: feedback.files, falsePositivesSuppressed: tally.falsePositives, confirmed: tally.confirmed, errors: feedback.errors },
-    breakdown: tally.breakdown.finish(),
+    breakdown: tally.breakdown.finish(byReason),
     result: `s3://${store.bucket}/${resultKeyName}`,
     report: `s3://${store.bucket}/${reportKey(manifest)}`,
     summaryUri: `s3://${store.bucket}/${summaryKey(manifest)}`,
@@ -312,15 +311,6 @@ export async function aggregateRun(input: AggregateTaskInput, deps: AggregateDep
   if (alert) await deps.alerts.publish(alert);
   await putJson(store, runSummaryKey(manifest.runId), summary);
   return summary;
-}
-
-async function finishedSummary(store: ObjectStore, runId: string): Promise<RunSummary | undefined> {
-  try {
-    return await getJson<RunSummary>(store, runSummaryKey(runId));
-  } catch (e: unknown) {
-    if (e instanceof ObjectNotFoundError) return undefined;
-    throw e;
-  }
 }
 
 /**
@@ -346,13 +336,6 @@ export function runByReason(
 /** Each chunk's drift counts; a chunk scored before drift existed has none (runDrift then says so). */
 async function chunkFeatureBins(store: ObjectStore, manifest: Manifest): Promise<Partial<ChunkFeatureBins>[]> {
   return Promise.all(
-    manifest.chunks.map(async (c) => {
-      try {
-        return await getJson<ChunkFeatureBins>(store, featureBinsKey(manifest.runId, c.index));
-      } catch (e: unknown) {
-        if (e instanceof ObjectNotFoundError) return {};
-        throw e;
-      }
-    }),
+    manifest.chunks.map(async (c) => (await getJsonIfPresent<ChunkFeatureBins>(store, featureBinsKey(manifest.runId, c.index))) ?? {}),
   );
 }
