@@ -1,12 +1,11 @@
-import { copyFile, mkdir, readFile, stat, writeFile } from 'node:fs/promises';
+import { readFile, stat, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import { pathToFileURL } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { REPORT_TOP_ANOMALIES, reportKey } from '../../src/steps/aggregate-step.js';
 import { SCORE_BINS } from '../../src/report/result-breakdown.js';
 import type { Manifest } from '../../src/pipeline/manifest.js';
 import { getJson } from '../../src/ports/object-store.js';
-import { findChromium, INSTALL_TIMEOUT_MS, runChromium, type ChromiumLookup } from '../support/chromium.js';
+import { findChromium, INSTALL_TIMEOUT_MS, renderPage, type ChromiumLookup } from '../support/chromium.js';
 import { generateDays, tempDir, trainOn } from '../support/fixtures.js';
 import { PipelineHarness, type HarnessRun } from '../support/pipeline-harness.js';
 
@@ -105,15 +104,7 @@ describe('the daily report', () => {
       }
       const file = path.join(tmp.dir, 'report.html');
       await writeFile(file, html);
-      const url = pathToFileURL(file).href;
-      dom = (await runChromium(chromium.path, ['--dump-dom', url])).stdout;
-      await runChromium(chromium.path, [`--screenshot=${shot()}`, '--window-size=1280,3000', url]);
-      const keep = process.env.TRADE_ANOMALY_KEEP_ARTIFACTS;
-      if (keep) {
-        await mkdir(keep, { recursive: true });
-        await copyFile(file, path.join(keep, 'daily-report.html'));
-        await copyFile(shot(), path.join(keep, 'daily-report.png'));
-      }
+      dom = await renderPage(chromium.path, file, shot(), { width: 1280, height: 3000, keepAs: 'daily-report' });
     }, INSTALL_TIMEOUT_MS + 120_000);
 
     it('renders every section with its charts drawn', (ctx) => {

@@ -1,12 +1,11 @@
-import { copyFile, mkdir, readFile, stat } from 'node:fs/promises';
+import { readFile, stat } from 'node:fs/promises';
 import path from 'node:path';
-import { pathToFileURL } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CliOutput } from '../../src/cli/cli-output.js';
 import { exploreCommand, type ExploreResult } from '../../src/cli/commands/explore-command.js';
 import type { ExploreSummary } from '../../src/explore/explore-summary.js';
 import { writeTradingDay } from '../../src/generate/trading-day.js';
-import { findChromium, INSTALL_TIMEOUT_MS, runChromium, type ChromiumLookup } from '../support/chromium.js';
+import { findChromium, INSTALL_TIMEOUT_MS, renderPage, type ChromiumLookup } from '../support/chromium.js';
 import { tempDir } from '../support/fixtures.js';
 
 /**
@@ -144,15 +143,7 @@ describe('trade-anomaly explore on a generated day', () => {
         console.warn(`report.html browser checks skipped: ${chromium.skipReason}`);
         return;
       }
-      const url = pathToFileURL(path.join(outDir, 'report.html')).href;
-      dom = (await runChromium(chromium.path, ['--dump-dom', url])).stdout;
-      await runChromium(chromium.path, [`--screenshot=${shot()}`, '--window-size=1280,4000', url]);
-      const keep = process.env.TRADE_ANOMALY_KEEP_ARTIFACTS;
-      if (keep) {
-        await mkdir(keep, { recursive: true });
-        await copyFile(path.join(outDir, 'report.html'), path.join(keep, 'explore-report.html'));
-        await copyFile(shot(), path.join(keep, 'explore-report.png'));
-      }
+      dom = await renderPage(chromium.path, path.join(outDir, 'report.html'), shot(), { width: 1280, height: 4000, keepAs: 'explore-report' });
     }, INSTALL_TIMEOUT_MS + 120_000);
 
     it('loads, with every section and its charts drawn', (ctx) => {

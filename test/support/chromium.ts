@@ -1,8 +1,9 @@
 import { execFile } from 'node:child_process';
 import { constants } from 'node:fs';
-import { access, mkdtemp, rm } from 'node:fs/promises';
+import { access, copyFile, mkdir, mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
+import { pathToFileURL } from 'node:url';
 
 /**
  * Headless Chromium for the tests that look at a rendered page, driven directly as a command (no
@@ -104,4 +105,22 @@ export async function runChromium(binary: string, args: string[], timeoutMs = 60
   } finally {
     await rm(profile, { recursive: true, force: true });
   }
+}
+
+/**
+ * Opens a page file in headless Chromium: its DOM after rendering, and a screenshot of `width` x
+ * `height` at `shot`. With TRADE_ANOMALY_KEEP_ARTIFACTS set, the page and the screenshot are copied
+ * there as `<keepAs>.html` and `<keepAs>.png` (to look at what the test saw).
+ */
+export async function renderPage(binary: string, page: string, shot: string, options: { width: number; height: number; keepAs: string }): Promise<string> {
+  const url = pathToFileURL(page).href;
+  const dom = (await runChromium(binary, ['--dump-dom', url])).stdout;
+  await runChromium(binary, [`--screenshot=${shot}`, `--window-size=${options.width},${options.height}`, url]);
+  const keep = process.env.TRADE_ANOMALY_KEEP_ARTIFACTS;
+  if (keep) {
+    await mkdir(keep, { recursive: true });
+    await copyFile(page, path.join(keep, `${options.keepAs}.html`));
+    await copyFile(shot, path.join(keep, `${options.keepAs}.png`));
+  }
+  return dom;
 }
