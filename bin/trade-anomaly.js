@@ -1,6 +1,9 @@
 #!/usr/bin/env node
-// The CLI entry: registers the TypeScript loader (tsx), then runs src/cli/main.ts.
-import { register } from 'tsx/esm/api';
+// The CLI entry: runs the built CLI (dist/) when it is up to date with src/, else src/cli/main.ts
+// through the TypeScript loader (tsx). See bin/cli-bundle.js and scripts/build-cli.mjs.
+import path from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import { cliEntry } from './cli-bundle.js';
 
 // The AWS SDK warns on every client that releases after January 2027 will need Node 22. The Lambda
 // functions run on Node 22; on a laptop the warning is noise around every command's output.
@@ -10,6 +13,7 @@ process.emitWarning = (warning, ...rest) => {
   emitWarning(warning, ...rest);
 };
 
-register();
-const { main } = await import('../src/cli/main.ts');
+const entry = cliEntry(path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..'));
+if (!entry.bundled) (await import('tsx/esm/api')).register();
+const { main } = await import(pathToFileURL(entry.module).href);
 process.exitCode = await main(process.argv.slice(2));

@@ -4,6 +4,7 @@ import { S3ObjectStore } from '../adapters/s3-object-store.js';
 import { ModelCache } from '../model/model-store.js';
 import type { ScoreTaskInput } from '../pipeline/manifest.js';
 import { scoreChunk } from '../steps/score-step.js';
+import { silenceSdkNodeVersionNotice } from './sdk-version-notice.js';
 import { CRASH_WORKER } from './worker-faults.js';
 
 /**
@@ -17,6 +18,7 @@ export interface ScoreRequest {
   failWith?: string;
 }
 
+silenceSdkNodeVersionNotice();
 const { endpoint } = workerData as { endpoint: string };
 const client = createS3Client({ url: endpoint });
 const models = new ModelCache();

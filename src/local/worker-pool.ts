@@ -2,6 +2,14 @@ import { Worker } from 'node:worker_threads';
 import type { ChunkSummary, ScoreTaskInput } from '../pipeline/manifest.js';
 import type { ScoreRequest } from './score-worker.js';
 
+/**
+ * Set by the CLI build (scripts/build-cli.mjs) to the bundled worker beside the bundled CLI; absent
+ * when the sources run through tsx, whose threads start from score-worker-entry.mjs.
+ */
+declare const __BUNDLED_SCORE_WORKER__: string | undefined;
+const WORKER_MODULE =
+  typeof __BUNDLED_SCORE_WORKER__ === 'string' ? new URL(__BUNDLED_SCORE_WORKER__, import.meta.url) : new URL('./score-worker-entry.mjs', import.meta.url);
+
 type Reply = { id: number; ok: true; summary: ChunkSummary } | { id: number; ok: false; error: string };
 
 export class WorkerCrashedError extends Error {
@@ -19,7 +27,7 @@ export class ScoreWorkerPool {
 
   constructor(size: number, endpoint: string) {
     for (let i = 0; i < size; i++) {
-      const worker = new Worker(new URL('./score-worker-entry.mjs', import.meta.url), { workerData: { endpoint } });
+      const worker = new Worker(WORKER_MODULE, { workerData: { endpoint } });
       worker.on('message', (reply: Reply) => this.settle(reply, worker));
       worker.on('error', (e) => this.fail(worker, new WorkerCrashedError(`score worker crashed: ${e.message}`, { cause: e })));
       worker.on('exit', (code) => {
