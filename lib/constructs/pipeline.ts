@@ -34,7 +34,7 @@ export interface PipelineProps {
   readonly alerts: Alerts;
 }
 
-/** The failure alert's function does one DescribeExecution and one Publish. */
+/** The failure alert's function does one DescribeExecution and one Publish (three more Step Functions calls when a Distributed Map failed). */
 const RUN_FAILED_SIZING = { memoryMb: 256, timeoutSeconds: 30 };
 
 /**
@@ -219,11 +219,37 @@ export class Pipeline extends Construct {
       arnFormat: ArnFormat.COLON_RESOURCE_NAME,
     });
     this.runFailed.role.addToPrincipalPolicy(new PolicyStatement({ actions: ['states:DescribeExecution'], resources: [executions] }));
+    // A run whose Distributed Map failed says only that its Map Run exceeded the tolerated failures: the
+    // alert quotes the failed chunk instead, found by ListMapRuns of the run, ListExecutions (FAILED) of
+    // its Map Run, and DescribeExecution of that child. Map Runs and their children are named
+    // <state machine>/<label>:<id>, so each grant names this state machine's Distributed Map only.
+    const ofDistributedMap = (resource: 'mapRun' | 'execution') =>
+      Stack.of(this).formatArn({
+        service: 'states',
+        resource,
+        resourceName: `${this.stateMachine.stateMachineName}/${DISTRIBUTED_MAP_LABEL}:*`,
+        arnFormat: ArnFormat.COLON_RESOURCE_NAME,
+      });
+    this.runFailed.role.addToPrincipalPolicy(new PolicyStatement({ actions: ['states:ListMapRuns'], resources: [executions] }));
+    this.runFailed.role.addToPrincipalPolicy(new PolicyStatement({ actions: ['states:ListExecutions'], resources: [ofDistributedMap('mapRun')] }));
+    this.runFailed.role.addToPrincipalPolicy(new PolicyStatement({ actions: ['states:DescribeExecution'], resources: [ofDistributedMap('execution')] }));
     const { region, account } = regionAndAccount(this);
-    acknowledge(this.runFailed.role, {
-      id: `AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:states:${region}:${account}:execution:${arnToken(this.stateMachine, 'Name')}:*]`,
-      reason: "Execution names are runIds, made when a file arrives, so DescribeExecution is granted on this state machine's executions (name wildcard) and nothing else.",
-    });
+    const stateMachineName = arnToken(this.stateMachine, 'Name');
+    acknowledge(
+      this.runFailed.role,
+      {
+        id: `AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:states:${region}:${account}:execution:${stateMachineName}:*]`,
+        reason: "Execution names are runIds, made when a file arrives, so DescribeExecution and ListMapRuns are granted on this state machine's executions (name wildcard) and nothing else.",
+      },
+      {
+        id: `AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:states:${region}:${account}:mapRun:${stateMachineName}/${DISTRIBUTED_MAP_LABEL}:*]`,
+        reason: `Map Run ids are made by Step Functions when a run enters its Distributed Map, so ListExecutions (to find a failed chunk's child execution) is granted on the ${DISTRIBUTED_MAP_LABEL} Map Runs of this state machine only.`,
+      },
+      {
+        id: `AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:states:${region}:${account}:execution:${stateMachineName}/${DISTRIBUTED_MAP_LABEL}:*]`,
+        reason: `Child execution ids are made by Step Functions when a chunk starts, so DescribeExecution (to quote a failed chunk's cause) is granted on the ${DISTRIBUTED_MAP_LABEL} child executions of this state machine only.`,
+      },
+    );
     this.runFailed.function.configureAsyncInvoke({ retryAttempts: 2, onFailure: new SqsDestination(this.deadLetterQueue) });
 
     this.failureRule = new Rule(this, 'RunUnsuccessful', {

@@ -121,9 +121,13 @@ function subjectOf(summary: RunSummary): string {
   return asciiSubject(`trade-anomaly ${summary.stage}: ${open} anomal${open === 1 ? 'y' : 'ies'}${known} [${alertSeverity(summary)}] in ${file}`);
 }
 
-/** CLEAR when nothing but known false positives was flagged, whatever the summary says. */
+/**
+ * The run's severity as summary.json has it. It already leaves known false positives out (runSeverity
+ * judges the open rows), so the alert does not judge again: a second rule here could only disagree with
+ * the summary, e.g. turn a file HIGH by its share of bad rows into a CLEAR (and so a quiet or no) alert.
+ */
 function alertSeverity(summary: RunSummary): RunSummary['severity'] {
-  return summary.anomalies - summary.feedback.falsePositivesSuppressed === 0 ? 'CLEAR' : summary.severity;
+  return summary.severity;
 }
 
 function attributesOf(summary: RunSummary): Record<string, string> {
@@ -284,7 +288,7 @@ export function runAlertFor(summary: RunSummary, allClear: AllClearMode): Alert 
 }
 
 /** The most of an error's text an alert quotes. */
-const MAX_REASON_CHARS = 2_000;
+export const MAX_REASON_CHARS = 2_000;
 
 export function rejectionAlert(stage: string, bucket: string, key: string, reason: string, rejectedKey: string): Alert {
   const file = fileName(key);

@@ -45,17 +45,20 @@ export function rowSeverity(score: number | null, threshold: number, levels: Sev
 }
 
 /**
- * CLEAR without anomalies; HIGH for a strong outlier or a suspect file; MEDIUM for a row at the
+ * HIGH for a suspect file or a strong outlier; CLEAR without anomalies; MEDIUM for a row at the
  * medium level; else LOW. The caller passes the rows that are not known false positives (analysts'
  * feedback): a day whose only anomalies are known false positives is CLEAR.
+ *
+ * The bad-row share is judged first: every row breaking a rule is flagged today, but a suspect file
+ * must stay HIGH even for a caller (or a future rule policy) whose anomaly count leaves such rows out.
  */
 export function runSeverity(
   run: { anomalies: number; maxScore: number; badRows: number; rows: number; threshold: number },
   levels: SeverityLevels,
 ): RunSeverity {
-  if (run.anomalies === 0) return 'CLEAR';
   const suspectFile = run.badRows > levels.highBadRowShare * run.rows;
   if (suspectFile) return 'HIGH';
+  if (run.anomalies === 0) return 'CLEAR';
   return rowSeverity(run.maxScore, run.threshold, levels);
 }
 

@@ -57,8 +57,8 @@ function where(uri: string, console?: string): string {
 
 function summarySection(s: RunSummary): string {
   const b = s.breakdown;
-  const open = s.anomalies - s.feedback.falsePositivesSuppressed;
-  const severity = open === 0 ? 'CLEAR' : s.severity;
+  // The run's severity as summary.json and the alert have it (known false positives already left out).
+  const severity = s.severity;
   const facts: [string, string][] = [
     ['file', `<code>${esc(`s3://${s.input.bucket}/${s.input.key}`)}</code>`],
     ['trading day', esc(s.day)],

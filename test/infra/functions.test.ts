@@ -30,7 +30,7 @@ describe('the failure alert of an unsuccessful execution', () => {
     const describe = vi.fn(async () => described);
     const result = await alertFailedExecution(
       { executionArn: EXECUTION_ARN, name: 'day-0123456789abcdef', ...detail },
-      { describe, alerts: { publish: async (a) => void alerts.push(a) }, stage: 'prod' },
+      { describe, listMapRuns: async () => [], findFailedChild: async () => undefined, alerts: { publish: async (a) => void alerts.push(a) }, stage: 'prod' },
     );
     return { alerts, result, describe };
   };

@@ -260,8 +260,8 @@ describe('asciiSubject', () => {
 });
 
 describe('runAlert', () => {
-  it('says CLEAR when a run found no anomalies, whatever the summary\'s severity', () => {
-    const alert = runAlert(summary({ anomalies: 0, modelAnomalies: 0, badRows: 0, byReason: {}, topAnomalies: [], severity: 'HIGH' }));
+  it('says CLEAR for a run that found no anomalies, the severity its summary has (see alert-severity-agreement.test.ts)', () => {
+    const alert = runAlert(summary({ anomalies: 0, modelAnomalies: 0, badRows: 0, byReason: {}, topAnomalies: [], severity: 'CLEAR' }));
 
     expect(alert.subject).toBe('trade-anomaly prod: 0 anomalies [CLEAR] in trades-2026-03-02.csv');
     expect(alert.attributes.severity).toBe('CLEAR');

@@ -528,9 +528,11 @@ describe.each(STAGES)('stack for %s', (stage) => {
     it("lets the run-failed function describe this state machine's executions and alert, and touch no data", () => {
       const s = get(stage);
       const st = statementsOf(s.template, s.ids.runFailedRole);
-      const [executions, ...others] = resourcesAllowed(st, 'states:DescribeExecution');
+      // Its runs, and its Distributed Map's child executions (a failed chunk's cause): see run-failed.spec.ts.
+      const [children, executions, ...others] = resourcesAllowed(st, 'states:DescribeExecution').sort();
       expect(others).toEqual([]);
       expect(executions).toMatch(new RegExp(`:execution:GETATT\\(${s.ids.stateMachine}\\.Name\\):\\*$`));
+      expect(children).toMatch(new RegExp(`:execution:GETATT\\(${s.ids.stateMachine}\\.Name\\)/${DISTRIBUTED_MAP_LABEL}:\\*$`));
       publishes(s, s.ids.runFailedRole);
       expect(resourcesAllowed(st, 's3:GetObject')).toEqual([]);
     });
