@@ -1,5 +1,5 @@
 import { mkdir } from 'node:fs/promises';
-import S3rver from 's3rver';
+import type S3rver from 's3rver';
 import type { S3Client } from '@aws-sdk/client-s3';
 import { createS3Client } from '../adapters/aws-clients.js';
 import { S3ObjectStore } from '../adapters/s3-object-store.js';
@@ -36,6 +36,9 @@ export class EmbeddedS3 {
 
   static async start(directory: string, bucket = LOCAL_BUCKET): Promise<EmbeddedS3> {
     await mkdir(directory, { recursive: true });
+    // Loaded here, not with the module: commands that never start the server (generate, train,
+    // explore...) do not pay its ~0.1 s of loading.
+    const { default: S3rver } = await import('s3rver');
     const server = new S3rver({ address: '127.0.0.1', port: 0, silent: true, directory, configureBuckets: [{ name: bucket }] });
     normaliseCopySource(server);
     const { port } = await server.run();

@@ -125,12 +125,22 @@ export async function runLocal(options: LocalRunOptions): Promise<LocalRunResult
   const stage = options.stage ?? 'local';
   const info = await stat(options.file);
   const key = INCOMING_PREFIX + path.basename(options.file);
-  const s3 = await EmbeddedS3.start(path.join(stateDir, 's3'));
+  const starting = EmbeddedS3.start(path.join(stateDir, 's3'));
   const alerts = new LocalAlertSink(path.join(stateDir, 'outbox.jsonl'), options.onAlert);
-  // The score workers start now, while the file is uploaded and ingested on this thread: as many as
-  // the cores, but no more than the file's chunks could use (estimated from its size).
+  // The score workers start now, while the S3 server starts and the file is uploaded and ingested:
+  // as many as the cores, but no more than the file's chunks could use (estimated from its size).
   const workers = Math.min(options.concurrency ?? availableParallelism(), estimatedChunks(options.file, info.size, options.chunkRows ?? DEFAULT_CHUNK_ROWS));
-  const pool = new ScoreWorkerPool(Math.max(1, workers), s3.endpoint);
+  const pool = new ScoreWorkerPool(
+    Math.max(1, workers),
+    starting.then((server) => server.endpoint),
+  );
+  let s3: EmbeddedS3;
+  try {
+    s3 = await starting;
+  } catch (e: unknown) {
+    await pool.close();
+    throw e;
+  }
   try {
     await ensureModel(s3, options, key);
     const store = s3.store();

@@ -1,4 +1,4 @@
-import { parentPort, workerData } from 'node:worker_threads';
+import { parentPort } from 'node:worker_threads';
 import { createS3Client } from '../adapters/aws-clients.js';
 import { S3ObjectStore } from '../adapters/s3-object-store.js';
 import { ModelCache } from '../model/model-store.js';
@@ -13,22 +13,32 @@ import { CRASH_WORKER } from './worker-faults.js';
  */
 export interface ScoreRequest {
   id: number;
+  /** The S3 endpoint (the embedded server's): the same for every request of a pool. */
+  endpoint: string;
   input: ScoreTaskInput;
   /** Test hook: fail this request with this message, or with CRASH_WORKER end the thread (fault injection). */
   failWith?: string;
 }
 
 silenceSdkNodeVersionNotice();
-const { endpoint } = workerData as { endpoint: string };
-const client = createS3Client({ url: endpoint });
 const models = new ModelCache();
-const storeFor = (bucket: string) => new S3ObjectStore(client, bucket);
+let client: { endpoint: string; s3: ReturnType<typeof createS3Client> } | undefined;
+
+/** One S3 client per thread, made on the first request (the thread starts before the server has a port). */
+function storeFor(endpoint: string): (bucket: string) => S3ObjectStore {
+  if (client?.endpoint !== endpoint) {
+    client?.s3.destroy();
+    client = { endpoint, s3: createS3Client({ url: endpoint }) };
+  }
+  const s3 = client.s3;
+  return (bucket: string) => new S3ObjectStore(s3, bucket);
+}
 
 parentPort!.on('message', (request: ScoreRequest) => {
   const run = async () => {
     if (request.failWith === CRASH_WORKER) process.exit(70);
     if (request.failWith) throw new Error(request.failWith);
-    return scoreChunk(request.input, { storeFor, models });
+    return scoreChunk(request.input, { storeFor: storeFor(request.endpoint), models });
   };
   run().then(
     (summary) => parentPort!.postMessage({ id: request.id, ok: true, summary }),

@@ -25,9 +25,18 @@ export class ScoreWorkerPool {
   private nextId = 0;
   private crashed?: Error;
 
-  constructor(size: number, endpoint: string) {
+  private readonly endpoint: Promise<string>;
+
+  /**
+   * @param endpoint the S3 endpoint the chunks are read from and written to; a promise lets the
+   *   threads start loading while the embedded server itself starts.
+   */
+  constructor(size: number, endpoint: string | Promise<string>) {
+    this.endpoint = Promise.resolve(endpoint);
+    // A server that never starts fails the run where it is awaited, not here.
+    this.endpoint.catch(() => undefined);
     for (let i = 0; i < size; i++) {
-      const worker = new Worker(WORKER_MODULE, { workerData: { endpoint } });
+      const worker = new Worker(WORKER_MODULE);
       worker.on('message', (reply: Reply) => this.settle(reply, worker));
       worker.on('error', (e) => this.fail(worker, new WorkerCrashedError(`score worker crashed: ${e.message}`, { cause: e })));
       worker.on('exit', (code) => {
@@ -70,12 +79,13 @@ export class ScoreWorkerPool {
 
   async score(input: ScoreTaskInput, failWith?: string): Promise<ChunkSummary> {
     if (this.crashed) throw this.crashed;
+    const endpoint = await this.endpoint;
     const worker = await this.acquire();
     if (this.crashed) throw this.crashed;
     const id = this.nextId++;
     return new Promise<ChunkSummary>((resolve, reject) => {
       this.pending.set(id, { resolve, reject, worker });
-      const request: ScoreRequest = { id, input, failWith };
+      const request: ScoreRequest = { id, endpoint, input, failWith };
       worker.postMessage(request);
     });
   }
