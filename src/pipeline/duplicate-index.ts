@@ -11,6 +11,13 @@ const EMPTY = 0;
 
 /** Two independent 32-bit FNV-1a style hashes of a string. */
 export function hash64(text: string): [number, number] {
+  const out = new Uint32Array(2);
+  hash64Into(text, out);
+  return [out[0], out[1]];
+}
+
+/** hash64(text), written to out[0] and out[1] (no result array). */
+export function hash64Into(text: string, out: Uint32Array): void {
   let h1 = 0x811c9dc5;
   let h2 = 0x01000193 ^ text.length;
   for (let i = 0; i < text.length; i++) {
@@ -22,7 +29,39 @@ export function hash64(text: string): [number, number] {
   h1 ^= h1 >>> 13;
   h1 = Math.imul(h1, 0xc2b2ae35);
   h1 ^= h1 >>> 16;
-  return [h1 >>> 0, h2 >>> 0];
+  out[0] = h1 >>> 0;
+  out[1] = h2 >>> 0;
+}
+
+/**
+ * hash64(fields.join(separator)), written to out[0] and out[1], without building the joined string
+ * or a result array: the scan hashes every row of a file this way.
+ */
+export function hash64Joined(fields: readonly string[], separator: string, out: Uint32Array): void {
+  let length = fields.length > 0 ? fields.length - 1 : 0;
+  for (let f = 0; f < fields.length; f++) length += fields[f].length;
+  const sep = separator.charCodeAt(0);
+  let h1 = 0x811c9dc5;
+  let h2 = 0x01000193 ^ length;
+  for (let f = 0; f < fields.length; f++) {
+    if (f > 0) {
+      h1 = Math.imul(h1 ^ sep, 0x01000193);
+      h2 = Math.imul(h2 ^ sep, 0x5bd1e995);
+      h2 ^= h2 >>> 15;
+    }
+    const text = fields[f];
+    for (let i = 0; i < text.length; i++) {
+      const c = text.charCodeAt(i);
+      h1 = Math.imul(h1 ^ c, 0x01000193);
+      h2 = Math.imul(h2 ^ c, 0x5bd1e995);
+      h2 ^= h2 >>> 15;
+    }
+  }
+  h1 ^= h1 >>> 13;
+  h1 = Math.imul(h1, 0xc2b2ae35);
+  h1 ^= h1 >>> 16;
+  out[0] = h1 >>> 0;
+  out[1] = h2 >>> 0;
 }
 
 export interface DuplicateFinding {

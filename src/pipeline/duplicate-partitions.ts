@@ -1,7 +1,7 @@
 import { closeSync, mkdtempSync, openSync, readFileSync, rmSync, writeSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { DuplicateIndex, hash64 } from './duplicate-index.js';
+import { DuplicateIndex, hash64, hash64Into, hash64Joined } from './duplicate-index.js';
 
 /**
  * Finds repeated trade ids and exact duplicate rows in a file of any size with memory that does
@@ -15,6 +15,8 @@ const PARTITION_BITS = 8;
 const PARTITIONS = 1 << PARTITION_BITS;
 const RECORD_BYTES = 16;
 const BUFFER_RECORDS = 1024;
+/** What joins a row's fields into its content (a character no trade file uses). */
+export const CONTENT_SEPARATOR = '\u001f';
 
 /** The repeats found, in row order: rows[i] repeats sameKeyAs[i] (its id) and/or sameRowAs[i] (exactly); 0 = no. */
 export class DuplicateMarks {
@@ -76,6 +78,9 @@ export class DuplicatePartitions {
   private readonly buffers: Uint32Array[] = [];
   private readonly filled = new Int32Array(PARTITIONS);
   private rows = 0;
+  /** Scratch for addFields' two hashes (no array per row). */
+  private readonly contentHash = new Uint32Array(2);
+  private readonly keyHash = new Uint32Array(2);
 
   /**
    * @param keyed whether rows have a key (trade_id); without one, the content is the key
@@ -93,6 +98,21 @@ export class DuplicatePartitions {
   add(key: string, content: string, row: number): void {
     const [c1, c2] = hash64(content);
     const [k1, k2] = this.keyed ? hash64(key) : [c1, c2];
+    this.record(k1, k2, c2, row);
+  }
+
+  /** add(key, fields.join(CONTENT_SEPARATOR), row), the same hashes, without joining the row's fields. */
+  addFields(key: string, fields: readonly string[], row: number): void {
+    hash64Joined(fields, CONTENT_SEPARATOR, this.contentHash);
+    if (!this.keyed) {
+      this.record(this.contentHash[0], this.contentHash[1], this.contentHash[1], row);
+      return;
+    }
+    hash64Into(key, this.keyHash);
+    this.record(this.keyHash[0], this.keyHash[1], this.contentHash[1], row);
+  }
+
+  private record(k1: number, k2: number, c2: number, row: number): void {
     const p = k1 >>> (32 - PARTITION_BITS);
     const buffer = this.buffers[p];
     const at = this.filled[p] * 4;

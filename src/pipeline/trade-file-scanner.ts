@@ -268,7 +268,7 @@ export class TradeFileScanner {
     // A row without its trade id cannot repeat one; its content can still repeat a row.
     if (this.checksTradeIds || this.checksRows) {
       this.duplicates ??= new DuplicatePartitions(this.hasTradeIds);
-      if (!this.hasTradeIds || id !== '') this.duplicates.add(id, record.fields.join('\u001f'), sourceRow);
+      if (!this.hasTradeIds || id !== '') this.duplicates.addFields(id, record.fields, sourceRow);
     }
     // Only rows the model could score shape the context; a malformed row's values are not trusted.
     // (A repeated row is known only at the end; one copy more in a symbol's medians changes nothing.)
