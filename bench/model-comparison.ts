@@ -94,7 +94,7 @@ async function generate(): Promise<Days> {
 /** One-Class SVM by sample size: libsvm's fit, support vectors, our scoring speed, ranking of the day's rows. */
 async function svmSample(days: Days): Promise<void> {
   const t0 = performance.now();
-  await import('libsvm-js/asm');
+  await import('libsvm-js/asm.js');
   const loadMs = performance.now() - t0;
   const extracted = await extractTrainingFeatures(days.history.map((f) => ({ name: f, open: () => createReadStream(f) })));
   const prep = prepareTraining(selectColumns(extracted.matrix, FEATURE_NAMES, DEFAULT_MODEL_FEATURES), { features: DEFAULT_MODEL_FEATURES });

@@ -31,6 +31,7 @@
  *          --parse-rows=150000,1000000,10000000 (the file sizes of section 4),
  *          --large-rows=1000000,10000000 (section 5's file sizes), --large-chunk-rows=100000 (its chunk size).
  */
+import { spawnSync } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import { join } from 'node:path';
@@ -53,6 +54,7 @@ import { DEFAULT_PARSE_ROWS, parseRowsOption, parseSectionMarkdown, runParseBenc
 import { daySectionMarkdown, medianOf, runDayPipelineBenchmark, type DaySection, type StepFigures } from './day-pipeline-benchmark.js';
 import { benchWorkspace } from './measured-process.js';
 import { bundleSectionMarkdown, runBundleBenchmark, type BundleSection } from './bundle-benchmark.js';
+import { cliEntry } from '../bin/cli-bundle.js';
 import { loadShuttle, PROJECT_ROOT, SHUTTLE_SKLEARN_REFERENCE, shuttleMissingReason } from './shuttle.js';
 
 const TREES = 100;
@@ -481,6 +483,14 @@ function targetsMarkdown(rows: TargetRow[]): string[] {
   ];
 }
 
+/** Builds the CLI (scripts/build-cli.mjs) and says which entry bin/trade-anomaly.js will run. */
+function cliUnderTest(): { bundled: boolean; why?: string } {
+  const built = spawnSync(process.execPath, [join(PROJECT_ROOT, 'scripts', 'build-cli.mjs')], { encoding: 'utf8' });
+  if (built.status !== 0) return { bundled: false, why: `the build failed: ${(built.stderr || built.stdout).trim().split('\n')[0]}` };
+  const entry = cliEntry(PROJECT_ROOT);
+  return entry.bundled ? { bundled: true } : { bundled: false, why: process.env.TRADE_ANOMALY_FROM_SOURCE === '1' ? 'TRADE_ANOMALY_FROM_SOURCE=1' : 'no up-to-date build' };
+}
+
 async function main(): Promise<void> {
   const started = new Date();
   const cpus = os.cpus();
@@ -493,6 +503,8 @@ async function main(): Promise<void> {
     loadAverageAtStart: os.loadavg().map((l) => Number(l.toFixed(2))),
   };
   const { sections } = options;
+  // `run` is measured as users run it: the built CLI (npm ci builds it; rebuilt here so an edit since is in).
+  const cli = cliUnderTest();
 
   const model = sections.has('model') ? await modelSections() : null;
   let parse: ParseSection | null = null;
@@ -525,6 +537,7 @@ async function main(): Promise<void> {
 
   const md: string[] = ['# Benchmarks', ''];
   md.push(`Run ${started.toISOString()} on ${machine.cpu}, ${machine.cores} cores, ${machine.totalMemoryGB} GB RAM, Node ${machine.node}, ${machine.os}; load average at start ${machine.loadAverageAtStart.join(' / ')}.`);
+  md.push(`The CLI measured: ${cli.bundled ? 'the built bundle (dist/cli.mjs, `npm run build`)' : `the TypeScript sources through tsx (${cli.why})`}.`);
   const left = SECTIONS.filter((x) => !sections.has(x));
   md.push(`Sections in this run: ${[...sections].join(', ')}${left.length ? `; left out: ${left.join(', ')} (\`--sections=${SECTIONS.join(',')}\` runs all; large takes ~25 min)` : ''}.`, '');
   if (model !== null) md.push(...model.markdown);
@@ -551,6 +564,7 @@ async function main(): Promise<void> {
     date: started.toISOString(),
     durationMs: Date.now() - started.getTime(),
     machine,
+    cli,
     options: { ...options, sections: [...sections] },
     ...(model !== null ? model.json : { model: { skipped: 'not in --sections' } }),
     parse: parse ?? { skipped: 'not in --sections' },

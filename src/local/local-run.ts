@@ -130,15 +130,21 @@ export async function runLocal(options: LocalRunOptions): Promise<LocalRunResult
   // The score workers start now, while the S3 server starts and the file is uploaded and ingested:
   // as many as the cores, but no more than the file's chunks could use (estimated from its size).
   const workers = Math.min(options.concurrency ?? availableParallelism(), estimatedChunks(options.file, info.size, options.chunkRows ?? DEFAULT_CHUNK_ROWS));
-  const pool = new ScoreWorkerPool(
-    Math.max(1, workers),
-    starting.then((server) => server.endpoint),
-  );
+  let pool: ScoreWorkerPool | undefined;
   let s3: EmbeddedS3;
   try {
+    pool = new ScoreWorkerPool(
+      Math.max(1, workers),
+      starting.then((server) => server.endpoint),
+    );
     s3 = await starting;
   } catch (e: unknown) {
-    await pool.close();
+    // Neither the threads nor a server that did start may keep the process alive.
+    await pool?.close();
+    await starting.then(
+      (server) => server.stop(),
+      () => undefined,
+    );
     throw e;
   }
   try {

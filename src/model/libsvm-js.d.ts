@@ -1,9 +1,9 @@
 /**
  * Types for the npm package libsvm-js 0.2.1 (an emscripten build of libsvm), which ships none: the
- * part of its API that src/model/one-class-svm-training.ts uses. `libsvm-js/asm` is the asm.js build,
+ * part of its API that src/model/one-class-svm-training.ts uses. `libsvm-js/asm.js` is the asm.js build (named with its extension: the package has no exports map, so Node's own resolver needs the file name),
  * loaded synchronously with no .wasm file beside it (nothing to copy when the train function is bundled).
  */
-declare module 'libsvm-js/asm' {
+declare module 'libsvm-js/asm.js' {
   interface SvmOptions {
     /** One of SVM_TYPES (libsvm's -s). */
     type?: string;

@@ -48,7 +48,7 @@ export async function fitOneClassSvm(data: FeatureMatrix, params: OneClassSvmPar
   if (!(params.nu > 0 && params.nu <= 1)) throw new RangeError(`nu must be in (0, 1], got ${params.nu}`);
   if (params.gamma !== undefined && !(params.gamma > 0)) throw new RangeError(`gamma must be > 0, got ${params.gamma}`);
   if (!(Number.isInteger(params.sampleRows) && params.sampleRows >= 2)) throw new RangeError(`sampleRows must be an integer >= 2, got ${params.sampleRows}`);
-  const { default: SVM } = await import('libsvm-js/asm');
+  const { default: SVM } = await import('libsvm-js/asm.js');
   const sample = sampleRows(data, params.sampleRows, new SeededRandom(seed));
   const gamma = params.gamma ?? 1 / data.cols;
   const svm = new SVM({ type: SVM.SVM_TYPES.ONE_CLASS, kernel: SVM.KERNEL_TYPES.RBF, nu: params.nu, gamma, quiet: true });
