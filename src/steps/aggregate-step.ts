@@ -64,6 +64,14 @@ export interface AggregateDeps {
   driftThreshold?: number;
   /** Rows in a row group of the result. Default: RESULT_ROW_GROUP_ROWS (1,048,576). */
   rowGroupRows?: number;
+  /**
+   * Resolves once the chunk (by index) is scored; rejects if it never will be. In AWS the state
+   * machine starts aggregate after the Map, so every chunk is there and this is absent. The local
+   * orchestrator starts aggregate while the last chunks are still being scored, on a core their
+   * threads leave idle: aggregate waits here before reading each chunk. Nothing is published before
+   * every chunk has been read, so a chunk that fails leaves no result.
+   */
+  chunkScored?(index: number): Promise<void>;
 }
 
 export function resultKey(manifest: Manifest): string {
@@ -243,6 +251,7 @@ export async function aggregateRun(input: AggregateTaskInput, deps: AggregateDep
   // filled, whatever the file's size.
   async function* scoredChunks(): AsyncGenerator<Uint8Array> {
     for (const chunk of manifest.chunks) {
+      await deps.chunkScored?.(chunk.index);
       const bytes = await store.get(scoredChunkKey(manifest.runId, chunk.index));
       const table = decodeScoredChunk(bytes);
       if (table.numRows !== chunk.rows) {

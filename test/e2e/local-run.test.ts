@@ -1,4 +1,4 @@
-import { readFile } from 'node:fs/promises';
+import { readFile, readdir } from 'node:fs/promises';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ANOMALY_TYPES } from '../../src/generate/trading-day.js';
@@ -153,6 +153,11 @@ describe('run FILE on the embedded default', () => {
     const outboxFile = await readFile(path.join(stateDir, 'outbox.jsonl'), 'utf8');
     expect(outboxFile.trim().split('\n')).toHaveLength(1);
     await expect(readFile(path.join(tmp.dir, 'out-failing', 'trades.parquet'))).rejects.toThrow();
+    // Aggregate starts on the chunks scored first (4 chunks, 2 threads) and stops at the failed one:
+    // nothing reaches results/ or reports/ in the bucket.
+    const stored = (await readdir(path.join(stateDir, 's3'), { recursive: true })).map(String);
+    expect(stored.some((p) => p.includes(`runs${path.sep}`))).toBe(true);
+    expect(stored.filter((p) => p.includes(`results${path.sep}`) || p.includes(`reports${path.sep}`))).toEqual([]);
   });
 
   it('fails a run cleanly when a score worker thread dies: a failure alert, no result, no hang', async () => {

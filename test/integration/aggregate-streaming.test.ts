@@ -31,6 +31,13 @@ const ROW_GROUP_ROWS = 64_000;
 const SMALL_ROWS = 4_000;
 const SMALL_CHUNK_ROWS = 1_000;
 
+/** A promise and the function that resolves it (Promise.withResolvers is Node 22's). */
+function resolvable(): { promise: Promise<void>; resolve(): void } {
+  let resolve!: () => void;
+  const promise = new Promise<void>((r) => (resolve = r));
+  return { promise, resolve };
+}
+
 /** A store that fails chosen calls (each failure once) and passes everything else to `inner`. */
 function failingStore(inner: ObjectStore, fail: { copy?: boolean; put?: (key: string) => boolean; get?: (key: string) => boolean }): ObjectStore {
   const injected = (what: string) => Object.assign(new Error(`injected: ${what} failed`), { name: 'InjectedFault' });
@@ -261,6 +268,54 @@ describe('aggregate: a streamed, atomically published result', () => {
       expect(await publishedUnder(REPORTS_PREFIX, 'stream-fails')).toEqual([]);
       const summary = await aggregate(run, store, []);
       expect(await store.get(keyOf(summary.result))).toEqual(clean);
+    });
+
+    it("reads each chunk only once it is scored (the local run's early aggregate), to the same result", async () => {
+      const run = await scoreFile('gated.csv', smallCsv, SMALL_CHUNK_ROWS);
+      const chunks = run.manifest.chunks.map((c) => c.index);
+      const opened = new Map(chunks.map((i) => [i, resolvable()]));
+      const read: string[] = [];
+      const firstRead = resolvable();
+      const chunkKeys = new Set(chunks.map((i) => scoredChunkKey(run.manifest.runId, i)));
+      const watching: ObjectStore = {
+        ...failingStore(store, {}),
+        get: async (key) => {
+          if (chunkKeys.has(key)) {
+            read.push(key);
+            firstRead.resolve();
+          }
+          return store.get(key);
+        },
+      };
+      const summary = aggregateRun(
+        { ...run.execution, scored: run.scored },
+        { storeFor: () => watching, alerts: { publish: async () => undefined }, models, stage: 'test', chunkScored: (i) => opened.get(i)!.promise },
+      );
+      opened.get(chunks[0])!.resolve();
+      await firstRead.promise;
+      // Give aggregate every chance to run ahead: it must still be waiting for the second chunk.
+      for (let i = 0; i < 20; i++) await new Promise((r) => setImmediate(r));
+      expect(read).toEqual([scoredChunkKey(run.manifest.runId, chunks[0])]);
+      expect(await publishedUnder(RESULTS_PREFIX, 'gated')).toEqual([]);
+
+      for (const i of chunks.slice(1)) opened.get(i)!.resolve();
+      const done = await summary;
+      expect(read).toEqual(chunks.map((i) => scoredChunkKey(run.manifest.runId, i)));
+      expect(await store.get(keyOf(done.result))).toEqual(clean);
+    });
+
+    it('publishes nothing when a chunk it waits for is never scored, and fails with that chunk\'s error', async () => {
+      const run = await scoreFile('gate-fails.csv', smallCsv, SMALL_CHUNK_ROWS);
+      const alerts: Alert[] = [];
+      const failure = new Error('injected: chunk 2 failed for good');
+      const chunkScored = (i: number) => (i === 2 ? Promise.reject(failure) : Promise.resolve());
+      await expect(
+        aggregateRun({ ...run.execution, scored: run.scored }, { storeFor: () => store, alerts: { publish: async (a) => void alerts.push(a) }, models, stage: 'test', chunkScored }),
+      ).rejects.toBe(failure);
+      expect(alerts).toEqual([]);
+      expect(await publishedUnder(RESULTS_PREFIX, 'gate-fails')).toEqual([]);
+      expect(await publishedUnder(REPORTS_PREFIX, 'gate-fails')).toEqual([]);
+      expect(await store.head(stagingKey(run.manifest.runId))).toBeUndefined();
     });
 
     it('finishes on a rerun after the alert failed: the same result, the summary, one alert', async () => {
