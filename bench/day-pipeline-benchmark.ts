@@ -16,6 +16,7 @@
  * Child entry: `node --import tsx bench/day-pipeline-benchmark.ts --child <step> <workspace>`.
  */
 import { createReadStream, readFileSync, writeFileSync } from 'node:fs';
+import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
@@ -251,6 +252,8 @@ export interface DaySection {
   steps: (StepFigures | { step: StepName; error: string })[];
   /** `trade-anomaly run` whole, in a fresh process (CLI start-up included), median of the repetitions. */
   run: { wallMs: number[]; peakRssMB: number; error?: string };
+  /** `trade-anomaly --version` in a fresh process: what every command pays before its work. */
+  cliStartMs: number[];
   /** Where the anchors' matrix is, while the workspace lives. */
   matrix: { path: string; labelsPath: string; rows: number; cols: number };
 }
@@ -282,6 +285,12 @@ export async function runDayPipelineBenchmark(dir: string, log: (m: string) => v
   let peakRssMB = 0;
   let error: string | undefined;
   const bin = join(fileURLToPath(new URL('..', import.meta.url)), 'bin', 'trade-anomaly.js');
+  log('6. CLI start-up (trade-anomaly --version), 5 times');
+  const cliStartMs: number[] = [];
+  for (let i = 0; i < 5; i++) {
+    const p = await runMeasured(process.execPath, [bin, '--version'], STEP_TIMEOUT_MS, { ...process.env, CI: 'true' });
+    if (p.code === 0) cliStartMs.push(p.elapsedMs);
+  }
   for (let i = 0; i < runs; i++) {
     log(`6. trade-anomaly run, repetition ${i + 1}/${runs}`);
     const state = join(dir, `run-state-${i}`);
@@ -301,7 +310,39 @@ export async function runDayPipelineBenchmark(dir: string, log: (m: string) => v
     fileMB: mb(meta.fileBytes),
     steps,
     run: { wallMs, peakRssMB, ...(error ? { error } : {}) },
+    cliStartMs,
     matrix: { path: join(dir, 'matrix.f64'), labelsPath: join(dir, 'matrix.labels'), rows: meta.matrixRows, cols: meta.matrixCols },
+  };
+}
+
+const fmtS = (ms: number): string => `${(ms / 1000).toFixed(2)} s`;
+
+/**
+ * The least time this pipeline's design could take on `cores` cores, from the steps measured alone:
+ * the CLI's start, the scan on one thread (the day's context must be complete before any feature),
+ * then the score step and the Parquet write spread perfectly over the cores; S3, chunk encoding, the
+ * report and every wait counted as free. And the rows/s ceiling at scale: the per-row CPU of the scan,
+ * the score step and the Parquet write, over the cores.
+ */
+export function designFloor(section: Pick<DaySection, 'steps' | 'cliStartMs' | 'rows'>, cores: number):
+  | { cores: number; startMs: number; scanCpuMs: number; scoreCpuMs: number; parquetCpuMs: number; runMs: number; cpuUsPerRow: number; ceilingRowsPerSec: number }
+  | undefined {
+  const cpu = (step: StepName) => section.steps.find((s): s is StepFigures => s.step === step && !('error' in s))?.cpuMs;
+  const scanCpuMs = cpu('parse');
+  const scoreCpuMs = cpu('score-step');
+  const parquetCpuMs = cpu('parquet');
+  if (scanCpuMs === undefined || scoreCpuMs === undefined || parquetCpuMs === undefined || section.cliStartMs.length === 0) return undefined;
+  const startMs = medianOf(section.cliStartMs);
+  const cpuMs = scanCpuMs + scoreCpuMs + parquetCpuMs;
+  return {
+    cores,
+    startMs,
+    scanCpuMs,
+    scoreCpuMs,
+    parquetCpuMs,
+    runMs: startMs + scanCpuMs + (scoreCpuMs + parquetCpuMs) / cores,
+    cpuUsPerRow: (cpuMs * 1000) / section.rows,
+    ceilingRowsPerSec: (section.rows / cpuMs) * 1000 * cores,
   };
 }
 
@@ -339,6 +380,14 @@ export function daySectionMarkdown(section: DaySection, number: number): string[
     const m = medianOf(run.wallMs);
     md.push(
       `\`trade-anomaly run\` of the day, whole (CLI start-up, embedded S3, ingest, ${Math.ceil(section.rows / CHUNK_ROWS)} chunks scored on worker threads, Parquet, summary, alert), median of ${run.wallMs.length}: **${(m / 1000).toFixed(2)} s** (${fmtRate((section.rows / m) * 1000)} rows/s; runs ${run.wallMs.map((w) => (w / 1000).toFixed(2)).join(', ')} s), peak RSS ${run.peakRssMB.toFixed(0)} MB.`,
+    );
+  }
+  if (section.cliStartMs.length) md.push('', `CLI start-up alone (\`trade-anomaly --version\`, fresh process), median of ${section.cliStartMs.length}: ${medianOf(section.cliStartMs).toFixed(0)} ms.`);
+  const floor = designFloor(section, availableParallelism());
+  if (floor) {
+    md.push(
+      '',
+      `**This design's floor on this machine** (${floor.cores} cores), from the steps above: CLI start ${fmtS(floor.startMs)} + the scan, which must read the whole day before any chunk is scored (its features need the day's context), ${fmtS(floor.scanCpuMs)} + the score step and the Parquet write spread perfectly over the cores, (${fmtS(floor.scoreCpuMs)} + ${fmtS(floor.parquetCpuMs)}) / ${floor.cores} = **${fmtS(floor.runMs)}** for this day, counting nothing for S3, chunk encoding, the report or any wait. At scale the start drops out: **${fmtRate(floor.ceilingRowsPerSec)} rows/s** is the most this design can do here with every step perfectly parallel (${(floor.cpuUsPerRow).toFixed(1)} µs of CPU a row over ${floor.cores} cores).`,
     );
   }
   md.push('');

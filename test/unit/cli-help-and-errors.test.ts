@@ -1,4 +1,4 @@
-import { writeFile } from 'node:fs/promises';
+import { readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { Command } from 'commander';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -48,6 +48,15 @@ describe('--help', () => {
     expect(stdout).toContain(`trade-anomaly ${(commandPath as string[]).join(' ')}`);
     expect(stdout).toContain('Exit codes: 0 success; 1 the run failed');
     expect(stdout).toContain('3 the input file was rejected');
+  });
+
+  it('prints the version of package.json with --version (and -V), exit code 0', async () => {
+    const { version } = JSON.parse(await readFile('package.json', 'utf8')) as { version: string };
+    for (const flag of ['--version', '-V']) {
+      const { code, stdout } = await cli(flag);
+      expect(code).toBe(0);
+      expect(stdout.trim()).toBe(version);
+    }
   });
 
   it('says what --json does on every command that has it', async () => {
