@@ -1,6 +1,6 @@
 import { SeededRandom } from '../model/random.js';
 import { utcToLocal } from '../parse/time-zones.js';
-import { MAD_TO_SIGMA, PairReservoir, Reservoir, median, medianAbsoluteDeviation } from './robust-stats.js';
+import { MAD_TO_SIGMA, PairReservoir, Reservoir, kthSmallest, median, medianAbsoluteDeviation } from './robust-stats.js';
 
 /**
  * The day's context: per-symbol levels and spreads, and the day's activity by time of day, computed
@@ -138,8 +138,8 @@ const Q90_TO_SIGMA = 1.645;
 
 function absQuantile(values: Float64Array, q: number): number {
   if (values.length === 0) return 0;
-  const abs = Float64Array.from(values, Math.abs).sort();
-  return abs[Math.min(abs.length - 1, Math.floor(q * abs.length))];
+  const abs = Float64Array.from(values, Math.abs);
+  return kthSmallest(abs, Math.min(abs.length - 1, Math.floor(q * abs.length)));
 }
 
 const REFERENCE_SCRATCH = new Float64Array(REFERENCE_WINDOW);
@@ -281,7 +281,8 @@ export class DayContextBuilder {
   private readonly random = new SeededRandom(20080101);
   private readonly symbols = new Map<string, SymbolAccumulator>();
   private readonly timeBins = new Float64Array(BINS_PER_DAY);
-  private readonly dayCounts = new Map<string, number>();
+  /** Valid trades per local day number (days since 1970-01-01), in first-seen order. */
+  private readonly dayCounts = new Map<number, number>();
   private validRows = 0;
 
   private readonly accountTrades = new Map<string, number>();
@@ -323,8 +324,7 @@ export class DayContextBuilder {
     this.timeBins[Math.floor(msOfDay / (TIME_BIN_MINUTES * 60_000))]++;
     // Counting dates by day number avoids building a string per row.
     const dayNumber = Math.floor(utcToLocal(timestampMs, this.dayZone) / 86_400_000);
-    const key = String(dayNumber);
-    this.dayCounts.set(key, (this.dayCounts.get(key) ?? 0) + 1);
+    this.dayCounts.set(dayNumber, (this.dayCounts.get(dayNumber) ?? 0) + 1);
     this.validRows++;
     return { refPrice: ref, levelPrice: level, levelSpanMs, gapMs, recentTrades };
   }
@@ -401,7 +401,7 @@ export class DayContextBuilder {
     for (const [key, count] of this.dayCounts) {
       if (count > best) {
         best = count;
-        day = new Date(Number(key) * 86_400_000).toISOString().slice(0, 10);
+        day = new Date(key * 86_400_000).toISOString().slice(0, 10);
       }
     }
     const context: DayContext = { day, validRows: this.validRows, timeBinMinutes: TIME_BIN_MINUTES, timeBins: Array.from(this.timeBins), symbols };

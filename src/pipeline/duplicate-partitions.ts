@@ -1,7 +1,7 @@
 import { closeSync, mkdtempSync, openSync, readFileSync, rmSync, writeSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { DuplicateIndex, hash64, hash64Into, hash64Joined } from './duplicate-index.js';
+import { DuplicateIndex, hash64, hash64Into, hash64Joined, hash64JoinedLow } from './duplicate-index.js';
 
 /**
  * Finds repeated trade ids and exact duplicate rows in a file of any size with memory that does
@@ -103,13 +103,13 @@ export class DuplicatePartitions {
 
   /** add(key, fields.join(CONTENT_SEPARATOR), row), the same hashes, without joining the row's fields. */
   addFields(key: string, fields: readonly string[], row: number): void {
-    hash64Joined(fields, CONTENT_SEPARATOR, this.contentHash);
     if (!this.keyed) {
+      hash64Joined(fields, CONTENT_SEPARATOR, this.contentHash);
       this.record(this.contentHash[0], this.contentHash[1], this.contentHash[1], row);
       return;
     }
     hash64Into(key, this.keyHash);
-    this.record(this.keyHash[0], this.keyHash[1], this.contentHash[1], row);
+    this.record(this.keyHash[0], this.keyHash[1], hash64JoinedLow(fields, CONTENT_SEPARATOR), row);
   }
 
   private record(k1: number, k2: number, c2: number, row: number): void {

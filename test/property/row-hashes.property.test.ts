@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { hash64, hash64Into, hash64Joined } from '../../src/pipeline/duplicate-index.js';
+import { hash64, hash64Into, hash64Joined, hash64JoinedLow } from '../../src/pipeline/duplicate-index.js';
 import { CONTENT_SEPARATOR, DuplicatePartitions } from '../../src/pipeline/duplicate-partitions.js';
 import { propertySettings } from './property-settings.js';
 
@@ -12,12 +12,13 @@ const anyText = fc.string({ unit: 'binary', maxLength: 40 });
 const fields = fc.array(anyText, { maxLength: 12 });
 
 describe('row hashes without joining', () => {
-  it('hash64Joined(fields) equals hash64(fields joined), and hash64Into(text) equals hash64(text)', () => {
+  it('hash64Joined(fields) equals hash64(fields joined), hash64JoinedLow its second half, and hash64Into(text) equals hash64(text)', () => {
     fc.assert(
       fc.property(fields, (f) => {
         const joined = new Uint32Array(2);
         hash64Joined(f, CONTENT_SEPARATOR, joined);
         expect([joined[0], joined[1]]).toEqual(hash64(f.join(CONTENT_SEPARATOR)));
+        expect(hash64JoinedLow(f, CONTENT_SEPARATOR)).toBe(joined[1]);
         const one = new Uint32Array(2);
         hash64Into(f.join(''), one);
         expect([one[0], one[1]]).toEqual(hash64(f.join('')));
