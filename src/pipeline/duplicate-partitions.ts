@@ -6,15 +6,19 @@ import { DuplicateIndex, hash64, hash64Into, hash64Joined, hash64JoinedLow } fro
 /**
  * Finds repeated trade ids and exact duplicate rows in a file of any size with memory that does
  * not grow with it: during the scan each row's 64-bit key hash, 32-bit content hash and row number
- * (16 bytes) go to one of 256 partition files on local disk by the key's top bits; afterwards each
- * partition is checked on its own with an in-memory index. Memory: 256 write buffers (4 MB) plus
- * one partition's index (10 million rows: ~40,000 rows, under 2 MB). Disk: 16 bytes a row, deleted
- * when done (Lambda's /tmp: 160 MB for 10 million rows).
+ * (16 bytes) go to one of 256 partitions by the key's top bits; afterwards each partition is checked
+ * on its own with an in-memory index. The partitions stay in memory up to MEMORY_RECORDS rows (16 MB,
+ * up to twice that while buffers grow: a day of a million trades never touches the disk); past that
+ * they go to partition files on local disk through 256 write buffers (4 MB). Memory: at most those
+ * 32 MB plus one partition's index (10 million rows: ~40,000 rows, under 2 MB). Disk, for a file past
+ * a million rows: 16 bytes a row, deleted when done (Lambda's /tmp: 160 MB for 10 million rows).
  */
 const PARTITION_BITS = 8;
 const PARTITIONS = 1 << PARTITION_BITS;
 const RECORD_BYTES = 16;
 const BUFFER_RECORDS = 1024;
+/** Rows held in memory before the partitions go to disk. */
+export const MEMORY_RECORDS = 1 << 20;
 /** What joins a row's fields into its content (a character no trade file uses). */
 export const CONTENT_SEPARATOR = '\u001f';
 
@@ -73,7 +77,10 @@ export class DuplicateMarks {
 }
 
 export class DuplicatePartitions {
-  private readonly dir: string;
+  /** The partition files' folder, made when the partitions first go to disk. */
+  private dir?: string;
+  /** Whether the partitions went to disk (the memory budget was reached). */
+  private spilled = false;
   private readonly files: number[] = [];
   private readonly buffers: Uint32Array[] = [];
   private readonly filled = new Int32Array(PARTITIONS);
@@ -88,9 +95,10 @@ export class DuplicatePartitions {
    */
   constructor(
     private readonly keyed: boolean,
-    tmpRoot = os.tmpdir(),
+    private readonly tmpRoot = os.tmpdir(),
+    /** Rows held in memory before the partitions go to disk (tests spill early with a small one). */
+    private readonly memoryRecords = MEMORY_RECORDS,
   ) {
-    this.dir = mkdtempSync(path.join(tmpRoot, 'trade-anomaly-dup-'));
     for (let p = 0; p < PARTITIONS; p++) this.buffers.push(new Uint32Array((BUFFER_RECORDS * RECORD_BYTES) / 4));
   }
 
@@ -120,12 +128,27 @@ export class DuplicatePartitions {
     buffer[at + 1] = k2;
     buffer[at + 2] = c2;
     buffer[at + 3] = row;
-    if (++this.filled[p] === BUFFER_RECORDS) this.flush(p);
     this.rows++;
+    if (++this.filled[p] * 4 < buffer.length) return;
+    if (this.spilled) this.flush(p);
+    else if (this.rows < this.memoryRecords) {
+      // Still within the memory budget: the partition's buffer grows instead of going to disk.
+      const grown = new Uint32Array(buffer.length * 2);
+      grown.set(buffer);
+      this.buffers[p] = grown;
+    } else {
+      // The budget is reached: every partition goes to disk, and from now on through fixed buffers.
+      this.spilled = true;
+      for (let q = 0; q < PARTITIONS; q++) {
+        this.flush(q);
+        this.buffers[q] = new Uint32Array((BUFFER_RECORDS * RECORD_BYTES) / 4);
+      }
+    }
   }
 
   private flush(p: number): void {
     if (this.filled[p] === 0) return;
+    this.dir ??= mkdtempSync(path.join(this.tmpRoot, 'trade-anomaly-dup-'));
     this.files[p] ??= openSync(path.join(this.dir, String(p)), 'a');
     const bytes = new Uint8Array(this.buffers[p].buffer, 0, this.filled[p] * RECORD_BYTES);
     writeSync(this.files[p], bytes);
@@ -138,13 +161,18 @@ export class DuplicatePartitions {
     const sameKeyAs: number[] = [];
     const sameRowAs: number[] = [];
     try {
-      for (let p = 0; p < PARTITIONS; p++) this.flush(p);
       for (let p = 0; p < PARTITIONS; p++) {
-        if (this.files[p] === undefined) continue;
-        closeSync(this.files[p]);
-        delete this.files[p];
-        const bytes = readFileSync(path.join(this.dir, String(p)));
-        const records = new Uint32Array(bytes.buffer, bytes.byteOffset, bytes.byteLength / 4);
+        let records: Uint32Array;
+        if (this.files[p] === undefined) {
+          // Never on disk: the whole partition is its buffer.
+          records = this.buffers[p].subarray(0, this.filled[p] * 4);
+        } else {
+          this.flush(p);
+          closeSync(this.files[p]);
+          delete this.files[p];
+          const bytes = readFileSync(path.join(this.dir!, String(p)));
+          records = new Uint32Array(bytes.buffer, bytes.byteOffset, bytes.byteLength / 4);
+        }
         const index = new DuplicateIndex();
         // Records of one partition are in row order, so the first occurrence is always seen first.
         for (let i = 0; i < records.length; i += 4) {
@@ -157,7 +185,7 @@ export class DuplicatePartitions {
         }
       }
     } finally {
-      rmSync(this.dir, { recursive: true, force: true });
+      if (this.dir) rmSync(this.dir, { recursive: true, force: true });
     }
     const order = rows.map((_, i) => i).sort((a, b) => rows[a] - rows[b]);
     return new DuplicateMarks(
@@ -171,7 +199,7 @@ export class DuplicatePartitions {
   discard(): void {
     for (const fd of this.files) if (fd !== undefined) closeSync(fd);
     this.files.length = 0;
-    rmSync(this.dir, { recursive: true, force: true });
+    if (this.dir) rmSync(this.dir, { recursive: true, force: true });
   }
 
   /** Rows recorded so far. */

@@ -332,6 +332,31 @@ describe('DuplicatePartitions and DuplicateMarks', () => {
     expect(readdirSync(tmpRoot)).toEqual([]);
   });
 
+  it('finds the same repeats when the partitions go to disk part-way (past its memory budget), and removes its files', () => {
+    const tmpRoot = mkdtempSync(path.join(os.tmpdir(), 'dup-test-'));
+    const inMemory = new DuplicatePartitions(true, tmpRoot);
+    const spilling = new DuplicatePartitions(true, tmpRoot, 3_000);
+    // Every 193rd row (after the first 5,000) is an exact copy of the row 5,000 before; every 97th
+    // repeats that row's id with other content.
+    const copyOf = (row: number) => (row > 5_000 && row % 193 === 0 ? row - 5_000 : row);
+    const id = (row: number) => (row > 5_000 && row % 97 === 0 ? `T${row - 5_000}` : `T${copyOf(row)}`);
+    let folders = 0;
+    for (let row = 1; row <= 300_000; row++) {
+      const content = copyOf(row) !== row ? `T${copyOf(row)},${copyOf(row)}` : `${id(row)},${row}`;
+      inMemory.add(id(row), content, row);
+      spilling.add(id(row), content, row);
+      if (row === 290_000) folders = readdirSync(tmpRoot).length;
+    }
+    // The spilling one has made its folder of partition files by then; the other never makes one.
+    expect(folders).toBe(1);
+    const a = inMemory.finish();
+    const b = spilling.finish();
+    expect(a.size).toBeGreaterThan(4_000);
+    expect(Array.from(a.sameRowAs).filter((r) => r > 0).length).toBeGreaterThan(1_000);
+    expect({ rows: Array.from(b.rows), key: Array.from(b.sameKeyAs), row: Array.from(b.sameRowAs) }).toEqual({ rows: Array.from(a.rows), key: Array.from(a.sameKeyAs), row: Array.from(a.sameRowAs) });
+    expect(readdirSync(tmpRoot)).toEqual([]);
+  });
+
   it('without keys finds rows repeated by content', () => {
     const parts = new DuplicatePartitions(false);
     parts.add('', 'a,b', 1);
@@ -356,8 +381,9 @@ describe('DuplicatePartitions and DuplicateMarks', () => {
 
   it('discards its files when a scan fails', () => {
     const tmpRoot = mkdtempSync(path.join(os.tmpdir(), 'dup-test-'));
-    const parts = new DuplicatePartitions(true, tmpRoot);
-    for (let row = 1; row <= 5000; row++) parts.add(`T${row}`, `T${row}`, row);
+    const parts = new DuplicatePartitions(true, tmpRoot, 1_000);
+    for (let row = 1; row <= 300_000; row++) parts.add(`T${row}`, `T${row}`, row);
+    expect(readdirSync(tmpRoot)).toHaveLength(1);
     parts.discard();
     expect(readdirSync(tmpRoot)).toEqual([]);
   });
