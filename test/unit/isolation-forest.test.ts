@@ -263,6 +263,20 @@ describe('scoreIsolationForest', () => {
     expect(scoreIsolationForest(forest, matrix([row]))[0]).toBeCloseTo(expected, 12);
   });
 
+  it.each([1, 3, 4, 5, 8, 13])('gives %i rows walked four at a time exactly the scores of each row walked alone (NaN features included)', (rows) => {
+    const probe = [...inliers.slice(0, rows)].map((r, i) => (i % 3 === 1 ? [Number.NaN, r[1]] : i % 5 === 2 ? [r[0] * 40, r[1]] : r));
+    const together = scoreIsolationForest(forest, matrix(probe));
+    const alone = probe.map((row) => scoreIsolationForest(forest, matrix([row]))[0]);
+    // Bit for bit: each row's path lengths are added in the same tree order either way.
+    expect(Array.from(together)).toEqual(alone);
+    for (const [i, row] of probe.entries()) {
+      if (Number.isNaN(row[0])) continue;
+      let total = 0;
+      for (let t = 0; t < forest.treeRoots.length; t++) total += forest.leafPath[leafOf(forest, t, row)];
+      expect(together[i]).toBe(Math.pow(2, -(total / forest.treeRoots.length) / paperC(256)));
+    }
+  });
+
   it('scores an obvious outlier above every inlier of a 2-D Gaussian blob', () => {
     const scores = scoreIsolationForest(forest, matrix([...inliers, [7, -7]]));
 
