@@ -4,7 +4,7 @@ import { pipeline } from 'node:stream/promises';
 import { mkdir, readFile, stat, writeFile } from 'node:fs/promises';
 import { availableParallelism } from 'node:os';
 import path from 'node:path';
-import { Upload } from '@aws-sdk/lib-storage';
+import { PutObjectCommand } from '@aws-sdk/client-s3';
 import type { AllClearMode } from '../alerts/all-clear.js';
 import { FEEDBACK_PREFIX } from '../feedback/feedback-store.js';
 import type { AnomalyModel } from '../model/anomaly-model.js';
@@ -120,6 +120,23 @@ export function estimatedChunks(file: string, bytes: number, chunkRows: number):
   return Math.max(1, Math.ceil(bytes / minRowBytes / chunkRows));
 }
 
+/** S3's limit for one PutObject; a larger file goes up in parts. */
+const MAX_SINGLE_PUT_BYTES = 5 * 1024 ** 3;
+
+/**
+ * Drops the file into the embedded bucket, as a user's upload to S3 would. One streamed PutObject up
+ * to S3's 5 GiB limit: multipart made the embedded server store every part and then copy them into
+ * the object (150,000 rows: ~200 ms against ~70 ms, measured). Larger files go up in parts.
+ */
+async function uploadFile(s3: EmbeddedS3, key: string, file: string, size: number): Promise<void> {
+  if (size <= MAX_SINGLE_PUT_BYTES) {
+    await s3.client.send(new PutObjectCommand({ Bucket: s3.bucket, Key: key, Body: createReadStream(file), ContentLength: size }));
+    return;
+  }
+  const { Upload } = await import('@aws-sdk/lib-storage');
+  await new Upload({ client: s3.client, params: { Bucket: s3.bucket, Key: key, Body: createReadStream(file) } }).done();
+}
+
 export async function runLocal(options: LocalRunOptions): Promise<LocalRunResult> {
   const stateDir = options.stateDir ?? DEFAULT_STATE_DIR;
   const stage = options.stage ?? 'local';
@@ -156,7 +173,7 @@ export async function runLocal(options: LocalRunOptions): Promise<LocalRunResult
       options.onProgress?.({ step: 'feedback', key: feedbackKey });
     }
 
-    await new Upload({ client: s3.client, params: { Bucket: s3.bucket, Key: key, Body: createReadStream(options.file) } }).done();
+    await uploadFile(s3, key, options.file, info.size);
     options.onProgress?.({ step: 'upload', bytes: info.size });
     const head = await store.head(key);
     if (!head) throw new ObjectNotFoundError(s3.bucket, key);
