@@ -2,6 +2,23 @@ import { DEFAULT_SEVERITY } from '../../src/alerts/severity.js';
 import { SCORE_BINS, type RunBreakdown } from '../../src/report/result-breakdown.js';
 import type { RunSummary } from '../../src/steps/run-summary.js';
 
+/** What a prod run of one day's file says about itself, whatever it found: for alert tests. */
+export const PROD_DAY_RUN = {
+  runId: 'day-0123456789abcdef',
+  stage: 'prod',
+  input: { bucket: 'trades-prod', key: 'incoming/day.csv' },
+  day: '2026-03-02',
+  threshold: 0.68,
+  modelVersion: 'v1',
+  modelFittedOnInput: false,
+  feedback: { files: [], falsePositivesSuppressed: 0, confirmed: 0, errors: [] },
+  result: 's3://trades-prod/results/date=2026-03-02/day.parquet',
+  summaryUri: 's3://trades-prod/reports/date=2026-03-02/day/summary.json',
+  startedAt: '2026-03-02T18:00:00.000Z',
+  finishedAt: '2026-03-02T18:00:40.000Z',
+  durationMs: 40_000,
+} satisfies Partial<RunSummary>;
+
 /** A breakdown with nothing counted: for alert tests whose subject is elsewhere. */
 export function emptyBreakdown(overrides: Partial<RunBreakdown> = {}): RunBreakdown {
   return {

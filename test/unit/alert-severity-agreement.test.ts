@@ -7,35 +7,23 @@ import { describe, expect, it } from 'vitest';
 import { runAlert, runAlertFor } from '../../src/alerts/run-alerts.js';
 import { DEFAULT_SEVERITY, runSeverity } from '../../src/alerts/severity.js';
 import type { RunSummary } from '../../src/steps/run-summary.js';
-import { emptyBreakdown, reportFields } from '../support/run-summary-fixture.js';
+import { emptyBreakdown, PROD_DAY_RUN, reportFields } from '../support/run-summary-fixture.js';
 
 const ROWS = 100_000;
 
 function summary(overrides: Partial<RunSummary>): RunSummary {
   const base = {
-    runId: 'day-0123456789abcdef',
-    stage: 'prod',
-    input: { bucket: 'trades-prod', key: 'incoming/day.csv' },
-    day: '2026-03-02',
+    ...PROD_DAY_RUN,
     rows: ROWS,
     badRows: 0,
     scored: ROWS,
     anomalies: 0,
     modelAnomalies: 0,
     severity: 'CLEAR' as const,
-    threshold: 0.68,
-    modelVersion: 'v1',
-    modelFittedOnInput: false,
     byReason: {},
     topAnomalies: [],
     qualityExamples: [],
     drift: { threshold: 0.25, rows: ROWS, features: [], warnings: [] },
-    feedback: { files: [], falsePositivesSuppressed: 0, confirmed: 0, errors: [] },
-    result: 's3://trades-prod/results/date=2026-03-02/day.parquet',
-    summaryUri: 's3://trades-prod/reports/date=2026-03-02/day/summary.json',
-    startedAt: '2026-03-02T18:00:00.000Z',
-    finishedAt: '2026-03-02T18:00:40.000Z',
-    durationMs: 40_000,
   };
   const full: RunSummary = { ...base, ...reportFields(base), breakdown: emptyBreakdown() };
   return { ...full, ...overrides };

@@ -5,7 +5,7 @@ import { RUN_ALERT_FORMAT, allClearAlert, runAlert, runAlertFor } from '../../sr
 import { DEFAULT_SEVERITY, rowSeverity, runSeverity } from '../../src/alerts/severity.js';
 import { ALERT_MAX_BYTES, SNS_MAX_PUBLISH_BYTES, publishBytes, snsPublishFields } from '../../src/alerts/sns-message.js';
 import type { RunSummary, TopAnomaly } from '../../src/steps/run-summary.js';
-import { emptyBreakdown, reportFields } from '../support/run-summary-fixture.js';
+import { emptyBreakdown, PROD_DAY_RUN, reportFields } from '../support/run-summary-fixture.js';
 
 /**
  * The run alert as subscribers get it: the subject, the text for people, the JSON for programs (SNS's
@@ -19,29 +19,17 @@ function anomaly(row: number, score: number, reasons = `price ${row} is 10x the 
 
 function summary(overrides: Partial<RunSummary> = {}): RunSummary {
   const base = {
-    runId: 'day-0123456789abcdef',
-    stage: 'prod',
-    input: { bucket: 'trades-prod', key: 'incoming/day.csv' },
-    day: '2026-03-02',
+    ...PROD_DAY_RUN,
     rows: 150_000,
     badRows: 4,
     scored: 149_996,
     anomalies: 40,
     modelAnomalies: 36,
     severity: 'HIGH' as const,
-    threshold: 0.68,
-    modelVersion: 'v1',
-    modelFittedOnInput: false,
     byReason: { 'model:price_deviation': 30, 'model:quantity_deviation': 6, MISSING_FIELD: 4 },
     topAnomalies: Array.from({ length: 10 }, (_, i) => anomaly(100 + i, 0.99 - i * 0.03)),
     qualityExamples: [{ ...anomaly(7, 0.5, 'side is missing'), side: null, score: null, qualityIssues: ['MISSING_FIELD'] }],
     drift: { threshold: 0.25, rows: 149_996, features: [], warnings: [] },
-    feedback: { files: [], falsePositivesSuppressed: 0, confirmed: 0, errors: [] },
-    result: 's3://trades-prod/results/date=2026-03-02/day.parquet',
-    summaryUri: 's3://trades-prod/reports/date=2026-03-02/day/summary.json',
-    startedAt: '2026-03-02T18:00:00.000Z',
-    finishedAt: '2026-03-02T18:00:40.000Z',
-    durationMs: 40_000,
   };
   const full: RunSummary = { ...base, ...reportFields(base) };
   full.breakdown = emptyBreakdown({ bySeverity: { HIGH: 7, MEDIUM: 20, LOW: 13 }, qualityByRule: { MISSING_FIELD: 4 } });
