@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 // Builds the command line into dist/ (`npm run build`; `npm ci` runs it through `prepare`): one ES
-// module for the CLI and one for its score worker threads, with the packages they use bundled in.
+// module for the CLI, one for its score worker threads and one for its embedded S3 server's thread,
+// with the packages they use bundled in.
 // bin/trade-anomaly.js runs this build only while the sources, the lock file and this script are
 // exactly as they were when it was built (bin/cli-bundle.js), and the sources through tsx otherwise.
 //
@@ -39,7 +40,8 @@ await rm(outdir, { recursive: true, force: true });
 await mkdir(outdir, { recursive: true });
 const result = await esbuild.build({
   absWorkingDir: root,
-  entryPoints: { cli: 'src/cli/main.ts', 'score-worker': 'src/local/score-worker.ts' },
+  // The S3 server's thread keeps its name, so `new URL('./s3-server-thread.mjs', import.meta.url)` finds it here too.
+  entryPoints: { cli: 'src/cli/main.ts', 'score-worker': 'src/local/score-worker.ts', 's3-server-thread': 'src/local/s3-server-thread.mjs' },
   outdir,
   outExtension: { '.js': '.mjs' },
   bundle: true,
