@@ -46,8 +46,6 @@ const QUALITY_EXAMPLES = 5;
 /** The report lists more of each: it is read at a desk, not on a phone. */
 export const REPORT_TOP_ANOMALIES = 50;
 export const REPORT_QUALITY_EXAMPLES = 20;
-// Moved to src/alerts/severity.ts; re-exported for the handler and older imports.
-export { DEFAULT_SEVERITY, runSeverity, type SeverityLevels };
 
 export interface AggregateDeps {
   storeFor(bucket: string): ObjectStore;
@@ -78,13 +76,18 @@ export function resultKey(manifest: Manifest): string {
   return `${RESULTS_PREFIX}date=${manifest.day}/${fileStem(manifest.input.key)}.parquet`;
 }
 
+/** reports/date=<day>/<file stem>/: the file's summary and report. */
+function reportsFolder(manifest: Manifest): string {
+  return `${REPORTS_PREFIX}date=${manifest.day}/${fileStem(manifest.input.key)}/`;
+}
+
 export function summaryKey(manifest: Manifest): string {
-  return `${REPORTS_PREFIX}date=${manifest.day}/${fileStem(manifest.input.key)}/summary.json`;
+  return `${reportsFolder(manifest)}summary.json`;
 }
 
 /** The day's report, beside the summary. */
 export function reportKey(manifest: Manifest): string {
-  return `${REPORTS_PREFIX}date=${manifest.day}/${fileStem(manifest.input.key)}/report.html`;
+  return `${reportsFolder(manifest)}report.html`;
 }
 
 /** A link that opens the object in the S3 console (the user signs in as usual). */
@@ -275,6 +278,7 @@ export async function aggregateRun(input: AggregateTaskInput, deps: AggregateDep
   const resultKeyName = resultKey(manifest);
   await store.copy(staged, resultKeyName);
 
+  const reportKeyName = reportKey(manifest);
   const bins = await chunkFeatureBins(store, manifest);
   const byReason = runByReason(manifest.chunks, bins, input);
   const inputUri = `s3://${manifest.input.bucket}/${manifest.input.key}`;
@@ -302,10 +306,10 @@ export async function aggregateRun(input: AggregateTaskInput, deps: AggregateDep
     feedback: { files: feedback.files, falsePositivesSuppressed: tally.falsePositives, confirmed: tally.confirmed, errors: feedback.errors },
     breakdown: tally.breakdown.finish(byReason),
     result: `s3://${store.bucket}/${resultKeyName}`,
-    report: `s3://${store.bucket}/${reportKey(manifest)}`,
+    report: `s3://${store.bucket}/${reportKeyName}`,
     summaryUri: `s3://${store.bucket}/${summaryKey(manifest)}`,
     ...(deps.region
-      ? { consoleLinks: { result: consoleLink(deps.region, store.bucket, resultKeyName), report: consoleLink(deps.region, store.bucket, reportKey(manifest)) } }
+      ? { consoleLinks: { result: consoleLink(deps.region, store.bucket, resultKeyName), report: consoleLink(deps.region, store.bucket, reportKeyName) } }
       : {}),
     startedAt: manifest.createdAt,
     finishedAt: finishedAt.toISOString(),
@@ -313,7 +317,7 @@ export async function aggregateRun(input: AggregateTaskInput, deps: AggregateDep
   };
   // The report before the summary that names it; both after the result they describe.
   const report = renderDailyReport(summary, { topAnomalies: tally.reportTopAnomalies, qualityExamples: tally.reportQualityExamples });
-  await store.put(reportKey(manifest), new TextEncoder().encode(report), REPORT_CONTENT_TYPE);
+  await store.put(reportKeyName, new TextEncoder().encode(report), REPORT_CONTENT_TYPE);
   await putJson(store, summaryKey(manifest), summary);
   // One alert per file, or none for a clean day when the stage says so (runAlertFor decides).
   const alert = runAlertFor(summary, deps.allClear ?? DEFAULT_ALL_CLEAR);

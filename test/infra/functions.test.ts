@@ -13,7 +13,7 @@ import { InvalidEnvironmentError, MissingEnvironmentError, integerEnv, requireEn
 import { alertFailedExecution, inputFile, readableCause, type ExecutionDescription } from '../../src/operations/execution-failure.js';
 import { EmbeddedS3 } from '../../src/local/embedded-s3.js';
 import type { Alert } from '../../src/ports/alert-sink.js';
-import { DEFAULT_SEVERITY, runSeverity } from '../../src/steps/aggregate-step.js';
+import { DEFAULT_SEVERITY, runSeverity } from '../../src/alerts/severity.js';
 
 const EXECUTION_ARN = 'arn:aws:states:eu-west-2:123456789012:execution:PipelineStateMachine-abc:day-0123456789abcdef';
 const INPUT = JSON.stringify({
