@@ -6,8 +6,8 @@ import path from 'node:path';
 
 /**
  * What the build is made of, as the file system describes it: every entry under src/ (folders
- * included, so an added or deleted file shows), package.json (the version it prints) and the lock
- * file (the packages bundled with it), and the build script, each by path, size and modification time. Computed by the build before it starts and
+ * included, so an added or deleted file shows), the lock file (the packages bundled with it) and the
+ * build script, each by path, size and modification time. Computed by the build before it starts and
  * by the launcher on every run: an edit, a checkout, a copy or an install in between changes it. Both
  * sides read the file system's own times, so no clock is compared with another.
  */
@@ -20,7 +20,6 @@ export function sourceFingerprint(root) {
   };
   describe('src');
   for (const entry of readdirSync(path.join(root, 'src'), { recursive: true }).map(String).sort()) describe(path.join('src', entry));
-  describe('package.json');
   describe('package-lock.json');
   describe(path.join('scripts', 'build-cli.mjs'));
   return hash.digest('hex');

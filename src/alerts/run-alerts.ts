@@ -1,3 +1,4 @@
+import { fileNameOf } from '../pipeline/run-id.js';
 import type { Alert } from '../ports/alert-sink.js';
 import type { RunSummary, TopAnomaly } from '../steps/run-summary.js';
 import type { AllClearMode } from './all-clear.js';
@@ -22,10 +23,6 @@ export function asciiSubject(text: string): string {
   // Decompose, drop the accents (é -> e), then replace what is still not printable ASCII.
   const ascii = text.normalize('NFKD').replace(/[\u0300-\u036f]/g, '').replace(/[^\x20-\x7e]/g, '?');
   return ascii.length <= MAX_SUBJECT_LENGTH ? ascii : `${ascii.slice(0, MAX_SUBJECT_LENGTH - 3)}...`;
-}
-
-function fileName(key: string): string {
-  return key.slice(key.lastIndexOf('/') + 1);
 }
 
 function clip(text: string, max = MAX_FIELD_CHARS): string {
@@ -112,27 +109,24 @@ function whereLines(summary: RunSummary): string[] {
   ];
 }
 
+/*
+ * Subject, attributes and both forms show the run's severity as summary.json has it. It already leaves
+ * known false positives out (runSeverity judges the open rows), so the alert never judges again: a
+ * second rule here could only disagree with the summary, e.g. turn a file HIGH by its share of bad
+ * rows into a CLEAR (and so a quiet or no) alert.
+ */
 function subjectOf(summary: RunSummary): string {
-  const file = fileName(summary.input.key);
+  const file = fileNameOf(summary.input.key);
   // Known false positives are not news: the subject counts the rest, and names them apart.
   const suppressed = summary.feedback.falsePositivesSuppressed;
   const open = summary.anomalies - suppressed;
   const known = suppressed > 0 ? ` (+${plural(suppressed, 'known false positive', 'known false positives')})` : '';
-  return asciiSubject(`trade-anomaly ${summary.stage}: ${open} anomal${open === 1 ? 'y' : 'ies'}${known} [${alertSeverity(summary)}] in ${file}`);
-}
-
-/**
- * The run's severity as summary.json has it. It already leaves known false positives out (runSeverity
- * judges the open rows), so the alert does not judge again: a second rule here could only disagree with
- * the summary, e.g. turn a file HIGH by its share of bad rows into a CLEAR (and so a quiet or no) alert.
- */
-function alertSeverity(summary: RunSummary): RunSummary['severity'] {
-  return summary.severity;
+  return asciiSubject(`trade-anomaly ${summary.stage}: ${open} anomal${open === 1 ? 'y' : 'ies'}${known} [${summary.severity}] in ${file}`);
 }
 
 function attributesOf(summary: RunSummary): Record<string, string> {
   // Attribute values must be non-empty for SNS; a file name never is (keys end in a name).
-  return { stage: summary.stage, severity: alertSeverity(summary), file: fileName(summary.input.key) || summary.input.key };
+  return { stage: summary.stage, severity: summary.severity, file: fileNameOf(summary.input.key) || summary.input.key };
 }
 
 function machineAnomaly(a: TopAnomaly, summary: RunSummary): Record<string, unknown> {
@@ -158,8 +152,8 @@ function machineForm(summary: RunSummary, kind: 'run' | 'all-clear', top: TopAno
     format: RUN_ALERT_FORMAT,
     kind,
     stage: summary.stage,
-    severity: alertSeverity(summary),
-    file: fileName(summary.input.key),
+    severity: summary.severity,
+    file: fileNameOf(summary.input.key),
     input: `s3://${summary.input.bucket}/${summary.input.key}`,
     day: summary.day,
     runId: summary.runId,
@@ -205,7 +199,7 @@ function fullAlert(summary: RunSummary, top: TopAnomaly[], quality: TopAnomaly[]
   const topLeftOut = Math.max(0, summary.open.modelAnomalies - top.length);
   const qualityLeftOut = Math.max(0, summary.open.badRows - quality.length);
   const lines = [
-    `Severity: ${alertSeverity(summary)}   (${levelsText(summary.severityLevels)})`,
+    `Severity: ${summary.severity}   (${levelsText(summary.severityLevels)})`,
     `File: s3://${summary.input.bucket}/${summary.input.key}`,
     `Trading day: ${summary.day}   Run: ${summary.runId}`,
     `Rows: ${summary.rows}   scored by the model: ${summary.scored}   rows breaking data-quality rules: ${summary.badRows}`,
@@ -256,7 +250,7 @@ function fitted(alert: Alert, maxBytes: number): Alert {
 
 /** The short summary of a clean day (allClear `quiet`): the counts, anything to act on, and where things are. */
 export function allClearAlert(summary: RunSummary, maxBytes = ALERT_MAX_BYTES): Alert {
-  const file = fileName(summary.input.key);
+  const file = fileNameOf(summary.input.key);
   const suppressed = summary.feedback.falsePositivesSuppressed;
   const lines = [
     `All clear: no anomalies in ${file} (${summary.rows} rows, ${summary.scored} scored by the model, ${summary.badRows} breaking data-quality rules).`,
@@ -282,7 +276,7 @@ function needsAttention(summary: RunSummary): boolean {
  * with anomalies, and for a clean day the full alert, the quiet summary, or nothing.
  */
 export function runAlertFor(summary: RunSummary, allClear: AllClearMode): Alert | undefined {
-  if (alertSeverity(summary) !== 'CLEAR' || allClear === 'send') return runAlert(summary);
+  if (summary.severity !== 'CLEAR' || allClear === 'send') return runAlert(summary);
   if (allClear === 'quiet' || needsAttention(summary)) return allClearAlert(summary);
   return undefined;
 }
@@ -291,7 +285,7 @@ export function runAlertFor(summary: RunSummary, allClear: AllClearMode): Alert 
 export const MAX_REASON_CHARS = 2_000;
 
 export function rejectionAlert(stage: string, bucket: string, key: string, reason: string, rejectedKey: string): Alert {
-  const file = fileName(key);
+  const file = fileNameOf(key);
   return {
     subject: asciiSubject(`trade-anomaly ${stage}: file rejected [REJECTED] ${file}`),
     message: [
@@ -307,7 +301,7 @@ export function rejectionAlert(stage: string, bucket: string, key: string, reaso
 }
 
 export function failureAlert(stage: string, runId: string, key: string, cause: string): Alert {
-  const file = fileName(key);
+  const file = fileNameOf(key);
   return {
     subject: asciiSubject(`trade-anomaly ${stage}: run failed [FAILED] ${file}`),
     message: [

@@ -20,8 +20,6 @@ export interface RawChunkRow extends RawTrade, TradeSequence {
   record?: string[];
 }
 
-const utf8Column = utf8Vector;
-
 /** Raw chunks name extra columns by position: the file's names may be anything. */
 function extraKey(i: number): string {
   return `extra_${i}`;
@@ -31,9 +29,9 @@ export function encodeRawChunk(rows: RawChunkRow[], present: readonly CanonicalF
   const columns: Record<string, Vector> = {
     source_row: makeVector(Int32Array.from(rows, (r) => r.sourceRow)),
   };
-  for (const field of present) columns[field] = utf8Column(rows.map((r) => r.fields[field] ?? null));
-  for (let i = 0; i < extraCount; i++) columns[extraKey(i)] = utf8Column(rows.map((r) => r.extras[i] ?? null));
-  columns.csv_issue = utf8Column(rows.map((r) => r.csvIssue ?? null));
+  for (const field of present) columns[field] = utf8Vector(rows.map((r) => r.fields[field] ?? null));
+  for (let i = 0; i < extraCount; i++) columns[extraKey(i)] = utf8Vector(rows.map((r) => r.extras[i] ?? null));
+  columns.csv_issue = utf8Vector(rows.map((r) => r.csvIssue ?? null));
   columns.ref_price = float64Vector(rows.map((r) => r.refPrice));
   columns.level_price = float64Vector(rows.map((r) => r.levelPrice));
   columns.level_span_ms = float64Vector(rows.map((r) => r.levelSpanMs));
@@ -110,20 +108,20 @@ export function optionalFieldsOf(present: readonly CanonicalField[]): CanonicalF
 export function scoredRowsToTable(rows: ScoredRow[], present: readonly CanonicalField[], extraNames: readonly string[] = []): Table {
   const columns: Record<string, Vector> = {
     source_row: makeVector(Int32Array.from(rows, (r) => r.sourceRow)),
-    trade_id: utf8Column(rows.map((r) => r.tradeId)),
+    trade_id: utf8Vector(rows.map((r) => r.tradeId)),
     timestamp: timestampMsVector(rows.map((r) => r.timestampMs)),
-    symbol: utf8Column(rows.map((r) => r.symbol)),
-    side: utf8Column(rows.map((r) => r.side)),
+    symbol: utf8Vector(rows.map((r) => r.symbol)),
+    side: utf8Vector(rows.map((r) => r.side)),
     quantity: float64Vector(rows.map((r) => r.quantity)),
     price: float64Vector(rows.map((r) => r.price)),
   };
   for (const field of optionalFieldsOf(present)) {
-    columns[field] = field === 'notional' ? float64Vector(rows.map((r) => r.notional)) : utf8Column(rows.map((r) => r.optional[field] ?? null));
+    columns[field] = field === 'notional' ? float64Vector(rows.map((r) => r.notional)) : utf8Vector(rows.map((r) => r.optional[field] ?? null));
   }
-  extraNames.forEach((name, i) => (columns[name] = utf8Column(rows.map((r) => r.extras[i] ?? null))));
+  extraNames.forEach((name, i) => (columns[name] = utf8Vector(rows.map((r) => r.extras[i] ?? null))));
   columns.score = float64Vector(rows.map((r) => r.score));
   columns.is_anomaly = boolVector(rows.map((r) => r.isAnomaly));
-  columns.reasons = utf8Column(rows.map((r) => r.reasons));
+  columns.reasons = utf8Vector(rows.map((r) => r.reasons));
   columns.quality_issues = utf8ListVector(rows.map((r) => r.qualityIssues));
   return new Table(columns);
 }

@@ -1,5 +1,5 @@
 import { Command, CommanderError, Option } from 'commander';
-import packageJson from '../../package.json' with { type: 'json' };
+import { CODE_VERSION } from '../version.js';
 import { describeFailure } from './cli-errors.js';
 import { CLEAR_LINE, progressEnabled } from './progress-display.js';
 import { CliError, CliOutput, EXIT, parsePositiveInt, parseRate, parseScore, processIo, type CliIo } from './cli-output.js';
@@ -22,7 +22,7 @@ export const EXIT_CODES_HELP =
 export function buildProgram(io: CliIo = processIo()): Command {
   const program = new Command('trade-anomaly')
     .description('Find anomalous trades in a daily trade file: locally on an embedded S3, or in AWS')
-    .version(packageJson.version, '-V, --version', 'print the version of trade-anomaly')
+    .version(CODE_VERSION, '-V, --version', 'print the version of trade-anomaly')
     .configureOutput({ writeOut: (text) => void io.stdout.write(text), writeErr: (text) => void io.stderr.write(text) })
     .showHelpAfterError()
     .exitOverride();

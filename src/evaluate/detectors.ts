@@ -6,6 +6,7 @@ import {
   type IsolationForestParams,
 } from '../model/isolation-forest.js';
 import { SeededRandom } from '../model/random.js';
+import { definedOnly } from '../defined-only.js';
 
 /**
  * Detectors under comparison: each fits on unlabelled rows and scores new rows, higher = more
@@ -195,6 +196,3 @@ function thresholdNote(threshold: number | undefined): string {
   return threshold === undefined ? '' : `, flags score ≥ ${threshold}`;
 }
 
-function definedOnly<T extends object>(o: T): Partial<T> {
-  return Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as Partial<T>;
-}

@@ -6,6 +6,7 @@ import { ColumnProfile, DEFAULT_COLUMN_OPTIONS, type ColumnSummary } from './col
 import { CoMoments } from './correlation.js';
 import { Histogram, logHistogram, type HistogramSummary } from './histogram.js';
 import { SymbolTable, type SymbolSummary } from './symbol-profile.js';
+import { definedOnly } from '../defined-only.js';
 
 /**
  * The exploratory summary of one trade file: what is in it (columns, symbols, distributions,
@@ -234,8 +235,7 @@ export class ExploreAccumulator {
     private readonly layout: ExploreLayout,
     private readonly options: ExploreOptions = {},
   ) {
-    const defined = Object.fromEntries(Object.entries(options).filter(([, v]) => v !== undefined));
-    this.o = { ...DEFAULTS, ...defined } as typeof DEFAULTS;
+    this.o = { ...DEFAULTS, ...definedOnly(options) } as typeof DEFAULTS;
     const canonicalAt = new Map<number, string>();
     for (const f of layout.present) if (layout.index[f] !== undefined) canonicalAt.set(layout.index[f]!, f);
     const profiled = options.profiledColumns ?? layout.header.map((_, i) => i);

@@ -12,6 +12,7 @@ import {
   type IsolationForestParams,
 } from './isolation-forest.js';
 import { DEFAULT_MODEL_KIND, ENSEMBLE_CANDIDATES, isModelKind, MODEL_KINDS, ModelFormatError, type ModelKind } from './model-kind.js';
+import { definedOnly } from '../defined-only.js';
 
 export { ModelFormatError } from './model-kind.js';
 
@@ -327,8 +328,7 @@ export function prepareTraining(data: FeatureMatrix, options: TrainOptions = {})
 
 /** The forest's parameters with the options' overrides (undefined ones ignored). */
 export function forestParamsOf(options: TrainOptions): IsolationForestParams {
-  const overrides = Object.fromEntries(Object.entries(options.forest ?? {}).filter(([, v]) => v !== undefined));
-  return { ...DEFAULT_FOREST_PARAMS, ...overrides };
+  return { ...DEFAULT_FOREST_PARAMS, ...definedOnly(options.forest) };
 }
 
 /** A fitted learned part: the forest, candidates, or both (an ensemble). */

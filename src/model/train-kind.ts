@@ -5,6 +5,7 @@ import { fitIsolationForest, type FeatureMatrix } from './isolation-forest.js';
 import { DEFAULT_MODEL_KIND, ENSEMBLE_CANDIDATES, type CandidateKind, type ModelKind } from './model-kind.js';
 import { DEFAULT_OCSVM_PARAMS, type OneClassSvmParams } from './one-class-svm.js';
 import { DEFAULT_PCA_PARAMS, fitPca, type PcaParams } from './pca-detector.js';
+import { definedOnly } from '../defined-only.js';
 
 /** Which kind to train, and each candidate's settings (defaults: the DEFAULT_*_PARAMS of its module). */
 export interface KindTrainOptions {
@@ -12,10 +13,6 @@ export interface KindTrainOptions {
   ocsvm?: Partial<OneClassSvmParams>;
   autoencoder?: Partial<AutoencoderParams>;
   pca?: Partial<PcaParams>;
-}
-
-function definedOnly<T extends object>(o: T | undefined): Partial<T> {
-  return Object.fromEntries(Object.entries(o ?? {}).filter(([, v]) => v !== undefined)) as Partial<T>;
 }
 
 /**

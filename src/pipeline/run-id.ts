@@ -15,8 +15,13 @@ export function deriveRunId(bucket: string, key: string, etag: string): string {
 }
 
 /** The file's name without folders and without .csv / .csv.gz / .txt extensions. */
+/** The last part of an object key or path: the file's name. */
+export function fileNameOf(key: string): string {
+  return key.slice(key.lastIndexOf('/') + 1);
+}
+
 export function fileStem(key: string): string {
-  const name = key.slice(key.lastIndexOf('/') + 1);
+  const name = fileNameOf(key);
   return name.replace(/\.(csv|txt|tsv)(\.gz)?$/i, '').replace(/\.gz$/i, '');
 }
 

@@ -4,6 +4,7 @@ import { escapeXml as esc, formatNumber, formatPercent } from '../explore/format
 import { barChart, histogramChart, timeOfDayChart, type Tick } from '../explore/svg-charts.js';
 import { MODEL_REASON_PREFIX, type RunSummary, type TopAnomaly } from '../steps/run-summary.js';
 import { SCORE_BINS } from './result-breakdown.js';
+import { fileNameOf } from '../pipeline/run-id.js';
 import { PAGE_CSS } from './page-style.js';
 
 /**
@@ -46,10 +47,6 @@ function td(html: string, cls = ''): string {
   return `<td${cls ? ` class="${cls}"` : ''}>${html}</td>`;
 }
 
-function fileName(key: string): string {
-  return key.slice(key.lastIndexOf('/') + 1);
-}
-
 /** A link for an https URL, the URI as text otherwise (s3:// opens nothing in a browser). */
 function where(uri: string, console?: string): string {
   return `<code>${esc(uri)}</code>${console ? ` · <a href="${esc(console)}">open in the AWS console</a>` : ''}`;
@@ -57,8 +54,6 @@ function where(uri: string, console?: string): string {
 
 function summarySection(s: RunSummary): string {
   const b = s.breakdown;
-  // The run's severity as summary.json and the alert have it (known false positives already left out).
-  const severity = s.severity;
   const facts: [string, string][] = [
     ['file', `<code>${esc(`s3://${s.input.bucket}/${s.input.key}`)}</code>`],
     ['trading day', esc(s.day)],
@@ -66,7 +61,7 @@ function summarySection(s: RunSummary): string {
     ['rows', formatNumber(s.rows)],
     ['scored by the model', `${formatNumber(s.scored)} (${formatPercent(s.scored, s.rows)})`],
     ['anomalies', `<b>${formatNumber(s.anomalies)}</b> (${formatPercent(s.anomalies, s.rows)}): ${formatNumber(s.modelAnomalies)} from the model at threshold ${s.threshold.toFixed(3)}, ${formatNumber(s.badRows)} breaking data-quality rules`],
-    ['severity', `${badge(severity)} <span class="note">${esc(levelsText(s.severityLevels))}</span>`],
+    ['severity', `${badge(s.severity)} <span class="note">${esc(levelsText(s.severityLevels))}</span>`],
     ['by severity', `<span class="counts">${SEVERITIES.slice().reverse().map((l) => `<span>${badge(l)} ${formatNumber(b.bySeverity[l])}</span>`).join('')}</span>`],
     ['model', `<code>${esc(s.modelVersion)}</code>${s.modelFittedOnInput ? ' <span class="warn">fitted on this file itself: no trained model was available</span>' : ''}`],
     ['result (Parquet)', where(s.result, s.consoleLinks?.result)],
@@ -187,7 +182,7 @@ function topSection(s: RunSummary, top: TopAnomaly[]): string {
     `<section id="top"><h2>Top anomalies</h2><p>The ${top.length} highest-scoring of ${formatNumber(s.open.modelAnomalies)} rows flagged by the model${more ? ` (${formatNumber(more)} more are in the result)` : ''}, with the reason in words.</p>` +
     `<div class="scroll"><table><thead><tr>${th('#', true)}${ROW_HEAD}</tr></thead><tbody>` +
     top.map((a, i) => `<tr>${rowCells(a, s, i + 1)}</tr>`).join('') +
-    `</tbody></table></div><p class="note">Known false positives (analysts' feedback) are left out. Query every flagged row from the Parquet: <code>SELECT * FROM '${esc(fileName(s.result))}' WHERE is_anomaly ORDER BY score DESC NULLS LAST</code>.</p></section>`
+    `</tbody></table></div><p class="note">Known false positives (analysts' feedback) are left out. Query every flagged row from the Parquet: <code>SELECT * FROM '${esc(fileNameOf(s.result))}' WHERE is_anomaly ORDER BY score DESC NULLS LAST</code>.</p></section>`
   );
 }
 
@@ -240,7 +235,7 @@ function driftSection(s: RunSummary): string {
 
 /** The whole page for a run. */
 export function renderDailyReport(summary: RunSummary, detail: ReportDetail = { topAnomalies: summary.topAnomalies, qualityExamples: summary.qualityExamples }): string {
-  const file = fileName(summary.input.key);
+  const file = fileNameOf(summary.input.key);
   const open = summary.anomalies - summary.feedback.falsePositivesSuppressed;
   const severity = open === 0 ? 'CLEAR' : summary.severity;
   const nav = [

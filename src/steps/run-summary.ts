@@ -3,9 +3,10 @@ import type { FeedbackLoadError } from '../feedback/feedback-store.js';
 import type { RunBreakdown } from '../report/result-breakdown.js';
 import type { RunDrift } from './run-drift.js';
 
-/** summary.json: what a run found, for people (the alert) and machines (tools, tests). */
 /** Reason codes of the model's flags: `model:<feature>`; every other code is a data-quality rule's. */
 export const MODEL_REASON_PREFIX = 'model:';
+
+/* summary.json: what a run found, for people (the alert) and machines (tools, tests). */
 
 export interface TopAnomaly {
   sourceRow: number;

@@ -6,6 +6,7 @@ import { metadataKey, saveModelToStore } from '../model/model-store.js';
 import { trainFromSources } from '../model/train-model.js';
 import { feedbackExclusion } from '../feedback/feedback-exclusion.js';
 import { loadFeedbackFromStore } from '../feedback/feedback-store.js';
+import { fileNameOf } from '../pipeline/run-id.js';
 import { createdObjects } from '../pipeline/s3-event.js';
 import { EmptyFileError, UnreadableFileError } from '../pipeline/trade-file-scanner.js';
 import type { Alert, AlertSink } from '../ports/alert-sink.js';
@@ -150,7 +151,7 @@ export function modelTrainedAlert(stage: string, bucket: string, outcome: Extrac
 }
 
 export function trainingRejectedAlert(stage: string, source: string, reason: string): Alert {
-  const file = source.slice(source.lastIndexOf('/') + 1);
+  const file = fileNameOf(source);
   return {
     subject: asciiSubject(`trade-anomaly ${stage}: training failed [REJECTED] ${file}`),
     message: [
