@@ -1,14 +1,19 @@
 import { Table, makeVector, tableFromIPC, tableToIPC, type Vector } from 'apache-arrow';
 import { boolVector, float64Vector, numberValues, timestampMsVector, utf8ListVector, utf8Values, utf8Vector } from './arrow-columns.js';
 import { OPTIONAL_FIELDS, type CanonicalField } from '../schema/trade-schema.js';
-import type { RawTrade } from '../quality/trade-checks.js';
+import type { FieldCheck, RawTrade } from '../quality/trade-checks.js';
+import type { Side } from '../parse/field-parsers.js';
+import type { QualityIssue } from '../quality/quality-issues.js';
 import type { TradeSequence } from '../features/day-context.js';
 
 /**
  * The two chunk formats passed between the steps through S3, both Arrow IPC streams:
- * - raw chunks (ingest -> score): each canonical field's text as read, plus what only a pass over the
- *   whole file in order can know (the trade's sequence: reference price, gap, recent trades; repeats
- *   travel separately, see duplicatesKeyOf);
+ * - raw chunks (ingest -> score): the text of each canonical field the checks do not parse (ids,
+ *   symbol, parties), the file's other columns, each row's own check (the parsed timestamp, side,
+ *   quantity, price and notional, and the issues those fields raised: the scan checks every row once,
+ *   and the score step does not parse the text again), plus what only a pass over the whole file in
+ *   order can know (the trade's sequence: reference price, gap, recent trades; repeats travel
+ *   separately, see duplicatesKeyOf);
  * - scored chunks (score -> aggregate): the typed result columns of DESIGN.md's result contract.
  */
 
@@ -20,18 +25,35 @@ export interface RawChunkRow extends RawTrade, TradeSequence {
   record?: string[];
 }
 
+/**
+ * Fields a raw chunk carries parsed, in the row's check, instead of as text. A chunk written before
+ * checks travelled has their text and no checks; it is still read, and its rows are checked by the
+ * score step (a run in flight across a deploy).
+ */
+const CHECKED_FIELDS: ReadonlySet<CanonicalField> = new Set(['timestamp', 'side', 'quantity', 'price', 'notional']);
+
 /** Raw chunks name extra columns by position: the file's names may be anything. */
 function extraKey(i: number): string {
   return `extra_${i}`;
 }
 
 export function encodeRawChunk(rows: RawChunkRow[], present: readonly CanonicalField[], extraCount = 0): Uint8Array {
+  const checks = rows.map((r) => {
+    if (!r.check) throw new Error(`source row ${r.sourceRow} has no check: a raw chunk holds rows as the scan checked them`);
+    return r.check;
+  });
   const columns: Record<string, Vector> = {
     source_row: makeVector(Int32Array.from(rows, (r) => r.sourceRow)),
   };
-  for (const field of present) columns[field] = utf8Vector(rows.map((r) => r.fields[field] ?? null));
+  for (const field of present) if (!CHECKED_FIELDS.has(field)) columns[field] = utf8Vector(rows.map((r) => r.fields[field] ?? null));
   for (let i = 0; i < extraCount; i++) columns[extraKey(i)] = utf8Vector(rows.map((r) => r.extras[i] ?? null));
   columns.csv_issue = utf8Vector(rows.map((r) => r.csvIssue ?? null));
+  columns.checked_timestamp_ms = float64Vector(checks.map((c) => c.timestampMs));
+  columns.checked_side = utf8Vector(checks.map((c) => c.side));
+  columns.checked_quantity = float64Vector(checks.map((c) => c.quantity));
+  columns.checked_price = float64Vector(checks.map((c) => c.price));
+  columns.checked_notional = float64Vector(checks.map((c) => c.notional));
+  columns.checked_issues = utf8Vector(checks.map((c) => (c.issues.length ? JSON.stringify(c.issues) : null)));
   columns.ref_price = float64Vector(rows.map((r) => r.refPrice));
   columns.level_price = float64Vector(rows.map((r) => r.levelPrice));
   columns.level_span_ms = float64Vector(rows.map((r) => r.levelSpanMs));
@@ -40,13 +62,21 @@ export function encodeRawChunk(rows: RawChunkRow[], present: readonly CanonicalF
   return tableToIPC(new Table(columns), 'stream');
 }
 
+/** The issues a clean row's check holds: shared, never written to (checkTrade copies the list). */
+const NO_ISSUES: readonly QualityIssue[] = Object.freeze([]);
+
+/** Rows of a raw chunk: the checked fields' text is not in the chunk, their check is (see CHECKED_FIELDS). */
 export function decodeRawChunk(bytes: Uint8Array, present: readonly CanonicalField[], extraCount = 0): RawChunkRow[] {
   const table = tableFromIPC(bytes);
   // Column by column into plain arrays first: far cheaper than Arrow's get() per value.
   const sourceRow = numberValues(table.getChild('source_row')!);
-  const fieldColumns = present.map((f) => [f, utf8Values(table.getChild(f)!)] as const);
+  const fieldColumns = present.flatMap((f) => {
+    const column = table.getChild(f);
+    return column ? [[f, utf8Values(column)] as const] : [];
+  });
   const extraColumns = Array.from({ length: extraCount }, (_, i) => utf8Values(table.getChild(extraKey(i))!));
   const csvIssue = utf8Values(table.getChild('csv_issue')!);
+  const checks = readChecks(table);
   const refPrice = numberValues(table.getChild('ref_price')!);
   const levelPrice = numberValues(table.getChild('level_price')!);
   const levelSpanMs = numberValues(table.getChild('level_span_ms')!);
@@ -64,6 +94,7 @@ export function decodeRawChunk(bytes: Uint8Array, present: readonly CanonicalFie
       sourceRow: sourceRow[i]!,
       fields,
       extras: extraColumns.map((c) => c[i]),
+      check: checks?.(i),
       refPrice: refPrice[i],
       levelPrice: levelPrice[i],
       levelSpanMs: levelSpanMs[i],
@@ -74,6 +105,29 @@ export function decodeRawChunk(bytes: Uint8Array, present: readonly CanonicalFie
     rows[i] = row;
   }
   return rows;
+}
+
+/** Each row's check, from the checked_ columns; undefined for a chunk written without them. */
+function readChecks(table: Table): ((row: number) => FieldCheck) | undefined {
+  const issuesColumn = table.getChild('checked_issues');
+  if (!issuesColumn) return undefined;
+  const timestampMs = numberValues(table.getChild('checked_timestamp_ms')!);
+  const side = utf8Values(table.getChild('checked_side')!) as (Side | null)[];
+  const quantity = numberValues(table.getChild('checked_quantity')!);
+  const price = numberValues(table.getChild('checked_price')!);
+  const notional = numberValues(table.getChild('checked_notional')!);
+  const issues = utf8Values(issuesColumn);
+  return (i) => {
+    const listed = issues[i];
+    return {
+      timestampMs: timestampMs[i],
+      side: side[i],
+      quantity: quantity[i],
+      price: price[i],
+      notional: notional[i],
+      issues: listed === null ? NO_ISSUES : (JSON.parse(listed) as QualityIssue[]),
+    };
+  };
 }
 
 /** One result row (DESIGN.md, "The result"). */

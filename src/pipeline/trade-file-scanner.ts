@@ -5,7 +5,7 @@ import { fieldReaders, type FieldReaders } from '../parse/field-readers.js';
 import { DayContextBuilder, type DayContext } from '../features/day-context.js';
 import { partiesOf } from '../features/feature-input.js';
 import { tradingDayZone } from '../quality/file-rules.js';
-import { checkTrade } from '../quality/trade-checks.js';
+import { checkFields, isScorable } from '../quality/trade-checks.js';
 import { DEFAULT_SCHEMA, policyOf, type TradeSchema } from '../schema/schema-settings.js';
 import { resolveColumns, type CanonicalField, type ColumnLayout } from '../schema/trade-schema.js';
 import type { RawChunkRow } from '../chunks/chunk-format.js';
@@ -252,11 +252,14 @@ export class TradeFileScanner {
     else if (record.fields.length !== width) {
       csvIssue = `line ${record.line}: the row has ${record.fields.length} field${record.fields.length === 1 ? '' : 's'}, the header has ${width}`;
     }
+    // Every row is checked once, here: raw chunks carry the check, and the score step reads it.
+    const check = checkFields({ fields, csvIssue }, this.readers, this.hasTradeIds);
     const row: RawChunkRow = {
       sourceRow,
       fields,
       extras: layout.extra.map((x) => record.fields[x.index] ?? null),
       csvIssue,
+      check,
       refPrice: null,
       levelPrice: null,
       levelSpanMs: null,
@@ -272,16 +275,14 @@ export class TradeFileScanner {
     }
     // Only rows the model could score shape the context; a malformed row's values are not trusted.
     // (A repeated row is known only at the end; one copy more in a symbol's medians changes nothing.)
-    if (!csvIssue) {
-      const checked = checkTrade(row, [], this.readers, this.hasTradeIds);
-      if (checked.scorable) {
-        const seq = this.context.observe(checked.symbol!, checked.timestampMs!, checked.price!, checked.quantity!, partiesOf(fields));
-        row.refPrice = seq.refPrice;
-        row.levelPrice = seq.levelPrice;
-        row.levelSpanMs = seq.levelSpanMs;
-        row.gapMs = seq.gapMs;
-        row.recentTrades = seq.recentTrades;
-      }
+    const symbol = (fields.symbol ?? '').trim();
+    if (!csvIssue && isScorable(check, symbol)) {
+      const seq = this.context.observe(symbol, check.timestampMs!, check.price!, check.quantity!, partiesOf(fields));
+      row.refPrice = seq.refPrice;
+      row.levelPrice = seq.levelPrice;
+      row.levelSpanMs = seq.levelSpanMs;
+      row.gapMs = seq.gapMs;
+      row.recentTrades = seq.recentTrades;
     }
     return row;
   }

@@ -14,6 +14,26 @@ export interface RawTrade {
   duplicateOf?: number;
   /** source_row of an earlier row this one repeats exactly, when there is one. */
   duplicateRowOf?: number;
+  /**
+   * What the row's own fields say, when already known: the scan checks every row once and raw chunks
+   * carry the result, so the score step does not parse the row's text again.
+   */
+  check?: FieldCheck;
+}
+
+/**
+ * The row-level checks that read only the row's own fields: the typed values where they parsed and
+ * the issues found (malformed record, missing, unparsable or non-positive values), in rule order.
+ * Repeats (known once the whole file is read) and the file-level rules come on top of these.
+ */
+export interface FieldCheck {
+  timestampMs: number | null;
+  side: Side | null;
+  quantity: number | null;
+  price: number | null;
+  notional: number | null;
+  /** Never written to: a row's check may be shared and read again (checkTrade copies it). */
+  issues: readonly QualityIssue[];
 }
 
 /** A row after its checks: typed values where they parsed, null where not, and every issue found. */
@@ -68,26 +88,22 @@ function positive(field: 'price' | 'quantity', raw: string, readers: FieldReader
 }
 
 /**
- * Applies the row-level data-quality rules to one raw row: the ones a row shows on its own. The
- * rules that need the whole file (trading day, session, reference symbols) are in file-rules.ts.
- * Never throws.
+ * The checks of one row that read only its own fields (see FieldCheck). Never throws.
  * @param hasTradeIds false when the file's schema has no trade_id column (no MISSING_FIELD for it)
  */
-export function checkTrade(raw: RawTrade, optionalFields: readonly CanonicalField[], readers: FieldReaders = DEFAULT_READERS, hasTradeIds = true): CheckedTrade {
+export function checkFields(raw: Pick<RawTrade, 'fields' | 'csvIssue'>, readers: FieldReaders = DEFAULT_READERS, hasTradeIds = true): FieldCheck {
   const issues: QualityIssue[] = [];
   const f = raw.fields;
   if (raw.csvIssue) issues.push({ code: 'MALFORMED_ROW', message: raw.csvIssue });
 
-  const tradeIdText = (f.trade_id ?? '').trim();
-  if (hasTradeIds && tradeIdText === '') issues.push({ code: 'MISSING_FIELD', field: 'trade_id', message: 'trade_id is missing' });
+  if (hasTradeIds && (f.trade_id ?? '').trim() === '') issues.push({ code: 'MISSING_FIELD', field: 'trade_id', message: 'trade_id is missing' });
 
   const tsRaw = f.timestamp ?? '';
   const ts = readers.timestamp(tsRaw);
   const tsProblem = describeProblem('timestamp', tsRaw, ts, 'timestamp');
   if (tsProblem) issues.push(tsProblem);
 
-  const symbolText = (f.symbol ?? '').trim();
-  if (symbolText === '') issues.push({ code: 'MISSING_FIELD', field: 'symbol', message: 'symbol is missing' });
+  if ((f.symbol ?? '').trim() === '') issues.push({ code: 'MISSING_FIELD', field: 'symbol', message: 'symbol is missing' });
 
   const sideRaw = f.side ?? '';
   const side = readers.side(sideRaw);
@@ -104,7 +120,22 @@ export function checkTrade(raw: RawTrade, optionalFields: readonly CanonicalFiel
     if (parsed.ok) notional = parsed.value;
     else issues.push({ code: 'INCONSISTENT_NOTIONAL', field: 'notional', message: `notional ${show(notionalRaw)} is not a number` });
   }
+  return { timestampMs: ts.ok ? ts.value : null, side: side.ok ? side.value : null, quantity, price, notional, issues };
+}
 
+/**
+ * Applies the row-level data-quality rules to one raw row: the ones a row shows on its own (its
+ * FieldCheck, computed here unless the row carries it) and its repeats. The rules that need the
+ * whole file (trading day, session, reference symbols) are in file-rules.ts. Never throws.
+ * @param hasTradeIds false when the file's schema has no trade_id column (no MISSING_FIELD for it)
+ */
+export function checkTrade(raw: RawTrade, optionalFields: readonly CanonicalField[], readers: FieldReaders = DEFAULT_READERS, hasTradeIds = true): CheckedTrade {
+  const check = raw.check ?? checkFields(raw, readers, hasTradeIds);
+  const f = raw.fields;
+  const tradeIdText = (f.trade_id ?? '').trim();
+  const symbolText = (f.symbol ?? '').trim();
+  // A copy: the file rules add to the list, and the row's own check may be read again.
+  const issues = check.issues.slice();
   if (raw.duplicateOf !== undefined) {
     issues.push({ code: 'DUPLICATE_TRADE_ID', field: 'trade_id', message: `trade_id ${show(tradeIdText)} repeats row ${raw.duplicateOf}` });
   }
@@ -119,18 +150,23 @@ export function checkTrade(raw: RawTrade, optionalFields: readonly CanonicalFiel
     optional[name] = v === '' ? null : v;
   }
 
-  const timestampMs = ts.ok ? ts.value : null;
+  const { timestampMs, side, quantity, price, notional } = check;
   return {
     sourceRow: raw.sourceRow,
     tradeId: tradeIdText === '' ? null : tradeIdText,
     timestampMs,
     symbol: symbolText === '' ? null : symbolText,
-    side: side.ok ? side.value : null,
+    side,
     quantity,
     price,
     notional,
     optional,
     issues,
-    scorable: timestampMs !== null && symbolText !== '' && quantity !== null && quantity > 0 && price !== null && price > 0,
+    scorable: isScorable(check, symbolText),
   };
+}
+
+/** Symbol, timestamp, positive price and quantity are all valid. */
+export function isScorable(check: FieldCheck, symbolText: string): boolean {
+  return check.timestampMs !== null && symbolText !== '' && check.quantity !== null && check.quantity > 0 && check.price !== null && check.price > 0;
 }

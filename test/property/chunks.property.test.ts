@@ -18,6 +18,9 @@ import { DuplicateMarks } from '../../src/pipeline/duplicate-partitions.js';
 import { withChunkList } from '../../src/pipeline/chunk-list.js';
 import { duplicatesKeyOf, scoredChunkKey, type ChunkSummary, type ExecutionInput, type ExecutionWithChunks, type Manifest } from '../../src/pipeline/manifest.js';
 import { TradeFileScanner } from '../../src/pipeline/trade-file-scanner.js';
+import type { Side } from '../../src/parse/field-parsers.js';
+import { QUALITY_CODES, type QualityCode } from '../../src/quality/quality-issues.js';
+import { checkFields, type FieldCheck } from '../../src/quality/trade-checks.js';
 import { getJson } from '../../src/ports/object-store.js';
 import { scoreRows, type FileShape, type ScoredBatch } from '../../src/scoring/score-rows.js';
 import { CANONICAL_FIELDS, OPTIONAL_FIELDS, type CanonicalField } from '../../src/schema/trade-schema.js';
@@ -46,6 +49,23 @@ const int32 = fc.integer({ min: -(2 ** 31), max: 2 ** 31 - 1 });
 /** Any double: NaN, infinities and -0 included (Arrow stores the bits). */
 const anyDouble = fc.double();
 
+/** Any row's own check: the typed values (or null) and its issues. */
+const fieldCheck: fc.Arbitrary<FieldCheck> = fc.record({
+  timestampMs: fc.option(anyDouble, { nil: null }),
+  side: fc.option(fc.constantFrom<Side>('BUY', 'SELL'), { nil: null }),
+  quantity: fc.option(anyDouble, { nil: null }),
+  price: fc.option(anyDouble, { nil: null }),
+  notional: fc.option(anyDouble, { nil: null }),
+  issues: fc.array(fc.record({ code: fc.constantFrom(...(Object.keys(QUALITY_CODES) as QualityCode[])), field: text, message: text }, { requiredKeys: ['code', 'message'] }), { maxLength: 3 }),
+});
+
+/** A row as a raw chunk gives it back: the fields the check parsed travel as the check, not as text. */
+function asStored(row: RawChunkRow): RawChunkRow {
+  const fields = { ...row.fields };
+  for (const f of ['timestamp', 'side', 'quantity', 'price', 'notional'] as const) delete fields[f];
+  return { ...row, fields };
+}
+
 const rawLayout = fc.record({ present: fc.subarray([...CANONICAL_FIELDS]), extraCount: fc.integer({ min: 0, max: 3 }) });
 
 function rawRow(present: readonly CanonicalField[], extraCount: number): fc.Arbitrary<RawChunkRow> {
@@ -55,13 +75,14 @@ function rawRow(present: readonly CanonicalField[], extraCount: number): fc.Arbi
       fields: fc.record(Object.fromEntries(present.map((f) => [f, text])) as Record<CanonicalField, fc.Arbitrary<string>>, { requiredKeys: [] }),
       extras: fc.array(fc.option(text, { nil: null }), { minLength: extraCount, maxLength: extraCount }),
       csvIssue: text,
+      check: fieldCheck,
       refPrice: fc.option(anyDouble, { nil: null }),
       levelPrice: fc.option(anyDouble, { nil: null }),
       levelSpanMs: fc.option(anyDouble, { nil: null }),
       gapMs: fc.option(anyDouble, { nil: null }),
       recentTrades: int32,
     },
-    { requiredKeys: ['sourceRow', 'fields', 'extras', 'refPrice', 'levelPrice', 'levelSpanMs', 'gapMs', 'recentTrades'] },
+    { requiredKeys: ['sourceRow', 'fields', 'extras', 'check', 'refPrice', 'levelPrice', 'levelSpanMs', 'gapMs', 'recentTrades'] },
   );
 }
 
@@ -134,7 +155,7 @@ describe('raw chunks (ingest -> score)', () => {
     const chunk = rawLayout.chain(({ present, extraCount }) => fc.record({ present: fc.constant(present), extraCount: fc.constant(extraCount), rows: fc.array(rawRow(present, extraCount), { maxLength: 20 }) }));
     fc.assert(
       fc.property(chunk, ({ present, extraCount, rows }) => {
-        expect(decodeRawChunk(encodeRawChunk(rows, present, extraCount), present, extraCount)).toEqual(rows);
+        expect(decodeRawChunk(encodeRawChunk(rows, present, extraCount), present, extraCount)).toEqual(rows.map(asStored));
       }),
       propertySettings(150),
     );
@@ -145,7 +166,7 @@ describe('raw chunks (ingest -> score)', () => {
     fc.assert(
       fc.property(input, ({ present, extraCount, rows, sizes }) => {
         const merged = cut(rows, sizes).flatMap((c) => decodeRawChunk(encodeRawChunk(c, present, extraCount), present, extraCount));
-        expect(merged).toEqual(rows);
+        expect(merged).toEqual(rows.map(asStored));
       }),
       propertySettings(100),
     );
@@ -189,7 +210,7 @@ describe('text that starts with U+FEFF', () => {
     ['a later value of an ASCII column', ['T0', '\uFEFFT1', 'T2']],
     ['beside non-ASCII text', ['Zürich', '\uFEFFT1', null]],
   ])('keeps it: %s', (_what, ids) => {
-    const rows: RawChunkRow[] = ids.map((id, i) => ({ sourceRow: i + 1, fields: id === null ? {} : { trade_id: id }, extras: [], refPrice: null, levelPrice: null, levelSpanMs: null, gapMs: null, recentTrades: 0 }));
+    const rows: RawChunkRow[] = ids.map((id, i) => ({ sourceRow: i + 1, fields: id === null ? {} : { trade_id: id }, extras: [], check: checkFields({ fields: {} }), refPrice: null, levelPrice: null, levelSpanMs: null, gapMs: null, recentTrades: 0 }));
     expect(decodeRawChunk(encodeRawChunk(rows, ['trade_id']), ['trade_id']).map((r) => r.fields.trade_id ?? null)).toEqual(ids);
   });
 });
@@ -267,7 +288,7 @@ describe('ingest and score with any chunk size', () => {
           if (manifest.duplicateChunks.includes(chunk.index)) DuplicateMarks.fromJSON(await getJson(store, duplicatesKeyOf(manifest.runId, chunk.index))).apply(rows);
           merged.push(...rows);
         }
-        expect(merged).toEqual(whole.rows);
+        expect(merged).toEqual(whole.rows.map(asStored));
       }),
       { ...propertySettings(12), examples: edgeSizes.map((n) => [n, 1 + n * 37] as [number, number]) },
     );

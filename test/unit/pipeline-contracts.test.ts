@@ -1,6 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import type { S3Event, S3EventRecord } from 'aws-lambda';
-import { TimeUnit, Type, type Table } from 'apache-arrow';
+import { Table, TimeUnit, Type, makeVector, tableToIPC } from 'apache-arrow';
+import { float64Vector, utf8Vector } from '../../src/chunks/arrow-columns.js';
+import { checkFields, checkTrade } from '../../src/quality/trade-checks.js';
 import { deriveRunId, fileStem, runPrefix } from '../../src/pipeline/run-id.js';
 import { createdObjects, decodeS3Key, encodeS3Key, objectCreatedEvent } from '../../src/pipeline/s3-event.js';
 import {
@@ -166,8 +168,10 @@ describe('objectCreatedEvent', () => {
 
 describe('raw chunks', () => {
   const present: CanonicalField[] = ['trade_id', 'timestamp', 'symbol', 'side', 'quantity', 'price', 'venue'];
+  /** Rows as the scan gives them: each with its own check. */
+  const checked = (row: Omit<RawChunkRow, 'check'>): RawChunkRow => ({ ...row, check: checkFields(row) });
   const rows: RawChunkRow[] = [
-    {
+    checked({
       sourceRow: 1,
       fields: { trade_id: 'T1', timestamp: '2026-03-02T10:00:00Z', symbol: 'ACME', side: 'BUY', quantity: '100', price: '10.5', venue: 'XLON' },
       extras: ['a', null],
@@ -176,8 +180,8 @@ describe('raw chunks', () => {
       levelSpanMs: null,
       gapMs: null,
       recentTrades: 0,
-    },
-    {
+    }),
+    checked({
       sourceRow: 2,
       fields: { trade_id: 'T1', timestamp: '2026-03-02T10:00:01Z', symbol: 'ACME', side: 'S', quantity: '', price: 'abc' },
       extras: ['', 'b, "c"'],
@@ -186,8 +190,8 @@ describe('raw chunks', () => {
       levelSpanMs: 2500,
       gapMs: 1000,
       recentTrades: 3,
-    },
-    {
+    }),
+    checked({
       sourceRow: 5,
       fields: { trade_id: 'T3', symbol: 'ÉTÉ "quoted", comma', venue: '' },
       csvIssue: 'row has 4 fields, expected 7',
@@ -197,26 +201,79 @@ describe('raw chunks', () => {
       levelSpanMs: null,
       gapMs: 0,
       recentTrades: 12,
-    },
+    }),
   ];
+  /** What a raw chunk gives back: the parsed fields travel as the row's check, not as text. */
+  const stored = (row: RawChunkRow): RawChunkRow => {
+    const { timestamp: _t, side: _s, quantity: _q, price: _p, notional: _n, ...fields } = row.fields;
+    return { ...row, fields };
+  };
 
-  it("round-trips rows: fields (absent, empty and odd text), extra columns, csvIssue and the trade's sequence (reference price, gap, recent trades)", () => {
+  it("round-trips rows: fields (absent, empty and odd text), extra columns, csvIssue, each row's check and the trade's sequence (reference price, gap, recent trades)", () => {
     const decoded = decodeRawChunk(encodeRawChunk(rows, present, 2), present, 2);
 
-    expect(decoded).toEqual(rows);
+    expect(decoded).toEqual(rows.map(stored));
+    expect(decoded[1].check).toEqual({
+      timestampMs: Date.parse('2026-03-02T10:00:01Z'),
+      side: 'SELL',
+      quantity: null,
+      price: null,
+      notional: null,
+      issues: [
+        { code: 'MISSING_FIELD', field: 'quantity', message: 'quantity is missing' },
+        { code: 'UNPARSABLE_NUMBER', field: 'price', message: "price 'abc' is not a number" },
+      ],
+    });
   });
 
   it('keeps an absent field absent and an empty one empty', () => {
     const [, second, third] = decodeRawChunk(encodeRawChunk(rows, present, 2), present, 2);
 
     expect('venue' in second.fields).toBe(false);
-    expect(second.fields.quantity).toBe('');
+    expect(second.fields.trade_id).toBe('T1');
     expect(third.fields.venue).toBe('');
-    expect('timestamp' in third.fields).toBe(false);
   });
 
   it('round-trips an empty chunk', () => {
     expect(decodeRawChunk(encodeRawChunk([], present), present)).toEqual([]);
+  });
+
+  it('refuses a row without its check, naming the row', () => {
+    const { check: _check, ...unchecked } = rows[1];
+    expect(() => encodeRawChunk([rows[0], unchecked], present, 2)).toThrow(/source row 2 has no check/);
+  });
+
+  it('gives every row the same checked trade as checking its text, and reads a chunk written before checks travelled (a run in flight across a deploy)', () => {
+    const withDuplicate = rows.map((r, i) => (i === 1 ? { ...r, duplicateOf: 1 } : r));
+    // The chunk an earlier version wrote: every field as text, no checked_ columns.
+    const old = tableToIPC(
+      new Table({
+        source_row: makeVector(Int32Array.from(rows, (r) => r.sourceRow)),
+        ...Object.fromEntries(present.map((f) => [f, utf8Vector(rows.map((r) => r.fields[f] ?? null))])),
+        extra_0: utf8Vector(rows.map((r) => r.extras[0])),
+        extra_1: utf8Vector(rows.map((r) => r.extras[1])),
+        csv_issue: utf8Vector(rows.map((r) => r.csvIssue ?? null)),
+        ref_price: float64Vector(rows.map((r) => r.refPrice)),
+        level_price: float64Vector(rows.map((r) => r.levelPrice)),
+        level_span_ms: float64Vector(rows.map((r) => r.levelSpanMs)),
+        gap_ms: float64Vector(rows.map((r) => r.gapMs)),
+        recent_trades: makeVector(Int32Array.from(rows, (r) => r.recentTrades)),
+      }),
+      'stream',
+    );
+    const fromOld = decodeRawChunk(old, present, 2);
+    const fromNew = decodeRawChunk(encodeRawChunk(rows, present, 2), present, 2);
+    expect(fromOld.every((r) => r.check === undefined)).toBe(true);
+
+    const optional = optionalFieldsOf(present);
+    const checkAll = (rs: RawChunkRow[]) => rs.map((r, i) => checkTrade(i === 1 ? { ...r, duplicateOf: 1 } : r, optional));
+    const fromText = withDuplicate.map((r) => {
+      const { check: _check, ...text } = r;
+      return checkTrade(text, optional);
+    });
+    expect(checkAll(fromNew)).toEqual(fromText);
+    expect(checkAll(fromOld)).toEqual(fromText);
+    expect(fromText[1].issues.map((x) => x.code)).toEqual(['MISSING_FIELD', 'UNPARSABLE_NUMBER', 'DUPLICATE_TRADE_ID']);
   });
 });
 
