@@ -1,4 +1,4 @@
-import { Bool, Field, Float64, List, TimestampMillisecond, Utf8, makeData, makeVector, type Data, type Vector } from 'apache-arrow';
+import { Bool, DataType, Field, Float64, List, Precision, TimestampMillisecond, Utf8, makeData, makeVector, type Data, type Vector } from 'apache-arrow';
 
 /**
  * Arrow columns built straight into their buffers, and read straight out of them.
@@ -102,6 +102,62 @@ export function utf8ListVector(values: readonly (readonly string[])[]): Vector<L
   const child: Data<Utf8> = utf8Vector(items).data[0];
   const type = new List(new Field('item', new Utf8(), false));
   return makeVector(makeData({ type, length: values.length, nullCount: 0, valueOffsets: offsets, child }));
+}
+
+/**
+ * Pieces of one column (Int32, Float64 or Utf8, as read from IPC or built above) joined into one,
+ * laid out as the builders above lay out a whole column (a validity bitmap only when a value is null,
+ * every bit set but the nulls'): the same bytes as building the column at once.
+ */
+export function concatData(parts: readonly Data[]): Data {
+  const type = parts[0].type;
+  let length = 0;
+  let nullCount = 0;
+  for (const d of parts) {
+    if (d.offset !== 0 || d.type.typeId !== type.typeId) throw new RangeError('concatData joins whole pieces of one type');
+    length += d.length;
+    nullCount += d.nullCount;
+  }
+  let nullBitmap: Uint8Array | undefined;
+  if (nullCount > 0) {
+    const bitmap = new Uint8Array((length + 7) >> 3).fill(0xff);
+    let at = 0;
+    for (const d of parts) {
+      if (d.nullCount > 0) {
+        for (let i = 0; i < d.length; i++) if (!present(d.nullBitmap, i)) bitmap[(at + i) >> 3] &= ~(1 << ((at + i) & 7));
+      }
+      at += d.length;
+    }
+    nullBitmap = bitmap;
+  }
+  if (DataType.isUtf8(type)) {
+    let bytes = 0;
+    for (const d of parts) bytes += (d.valueOffsets as Int32Array)[d.length] - (d.valueOffsets as Int32Array)[0];
+    const data = new Uint8Array(bytes);
+    const valueOffsets = new Int32Array(length + 1);
+    let row = 0;
+    let byte = 0;
+    for (const d of parts) {
+      const offsets = d.valueOffsets as Int32Array;
+      const base = offsets[0];
+      data.set((d.values as Uint8Array).subarray(base, offsets[d.length]), byte);
+      for (let i = 1; i <= d.length; i++) valueOffsets[row + i] = offsets[i] - base + byte;
+      row += d.length;
+      byte += offsets[d.length] - base;
+    }
+    return makeData({ type, length, nullCount, nullBitmap, valueOffsets, data });
+  }
+  const float64 = DataType.isFloat(type) && type.precision === Precision.DOUBLE;
+  if (float64 || (DataType.isInt(type) && type.bitWidth === 32 && type.isSigned)) {
+    const data = float64 ? new Float64Array(length) : new Int32Array(length);
+    let at = 0;
+    for (const d of parts) {
+      data.set((d.values as Float64Array | Int32Array).subarray(0, d.length), at);
+      at += d.length;
+    }
+    return makeData({ type, length, nullCount, nullBitmap, data } as Parameters<typeof makeData>[0]);
+  }
+  throw new RangeError(`concatData does not join ${type} columns`);
 }
 
 /**

@@ -38,6 +38,11 @@ function extraKey(i: number): string {
 }
 
 export function encodeRawChunk(rows: RawChunkRow[], present: readonly CanonicalField[], extraCount = 0): Uint8Array {
+  return tableToIPC(new Table({ ...rawRowColumns(rows, present, extraCount), ...sequenceColumns(rows) }), 'stream');
+}
+
+/** A raw chunk's columns that each row gives on its own, in the chunk's order: all but the sequence. */
+export function rawRowColumns(rows: RawChunkRow[], present: readonly CanonicalField[], extraCount = 0): Record<string, Vector> {
   const checks = rows.map((r) => {
     if (!r.check) throw new Error(`source row ${r.sourceRow} has no check: a raw chunk holds rows as the scan checked them`);
     return r.check;
@@ -54,12 +59,18 @@ export function encodeRawChunk(rows: RawChunkRow[], present: readonly CanonicalF
   columns.checked_price = float64Vector(checks.map((c) => c.price));
   columns.checked_notional = float64Vector(checks.map((c) => c.notional));
   columns.checked_issues = utf8Vector(checks.map((c) => (c.issues.length ? JSON.stringify(c.issues) : null)));
-  columns.ref_price = float64Vector(rows.map((r) => r.refPrice));
-  columns.level_price = float64Vector(rows.map((r) => r.levelPrice));
-  columns.level_span_ms = float64Vector(rows.map((r) => r.levelSpanMs));
-  columns.gap_ms = float64Vector(rows.map((r) => r.gapMs));
-  columns.recent_trades = makeVector(Int32Array.from(rows, (r) => r.recentTrades));
-  return tableToIPC(new Table(columns), 'stream');
+  return columns;
+}
+
+/** A raw chunk's last columns: each row's sequence, which only the file's order gives. */
+export function sequenceColumns(rows: readonly TradeSequence[]): Record<string, Vector> {
+  return {
+    ref_price: float64Vector(rows.map((r) => r.refPrice)),
+    level_price: float64Vector(rows.map((r) => r.levelPrice)),
+    level_span_ms: float64Vector(rows.map((r) => r.levelSpanMs)),
+    gap_ms: float64Vector(rows.map((r) => r.gapMs)),
+    recent_trades: makeVector(Int32Array.from(rows, (r) => r.recentTrades)),
+  };
 }
 
 /** The issues a clean row's check holds: shared, never written to (checkTrade copies the list). */

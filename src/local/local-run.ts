@@ -67,6 +67,8 @@ export type ProgressEvent =
   | { step: 'feedback'; key: string }
   | { step: 'fit'; rows: number; bytes: number }
   | { step: 'read'; bytes: number; total: number }
+  /** Ingest reads the file on one thread after all (see chunkInParts), and why. */
+  | { step: 'one-pass'; reason: string }
   | { step: 'ingest'; outcome: IngestOutcome }
   | { step: 'score'; done: number; total: number; summary: ChunkSummary }
   | { step: 'aggregate'; summary: RunSummary };
@@ -188,6 +190,11 @@ export async function runLocal(options: LocalRunOptions): Promise<LocalRunResult
       alerts,
       stage,
       chunkRows: options.chunkRows ?? DEFAULT_CHUNK_ROWS,
+      // The score threads read the file's rows while ingest runs (they have no chunk yet): on one core there is nothing to share.
+      parts:
+        availableParallelism() > 1
+          ? { reader: { read: (bytes, spec) => pool!.readPart(bytes, spec) }, inFlight: 2 * pool.size, onOnePass: (reason) => options.onProgress?.({ step: 'one-pass', reason }) }
+          : undefined,
       executions: {
         // Like a Standard state machine's execution names: a run that already finished is not run again.
         async start(name, input) {

@@ -1,6 +1,7 @@
 import { Worker } from 'node:worker_threads';
+import type { ChunkPart, ChunkPartSpec } from '../pipeline/chunk-part.js';
 import type { ChunkSummary, ScoreTaskInput } from '../pipeline/manifest.js';
-import type { ScoreRequest } from './score-worker.js';
+import type { WorkerRequest } from './score-worker.js';
 
 /**
  * Set by the CLI build (scripts/build-cli.mjs) to the bundled worker beside the bundled CLI; absent
@@ -10,18 +11,23 @@ declare const __BUNDLED_SCORE_WORKER__: string | undefined;
 const WORKER_MODULE =
   typeof __BUNDLED_SCORE_WORKER__ === 'string' ? new URL(__BUNDLED_SCORE_WORKER__, import.meta.url) : new URL('./score-worker-entry.mjs', import.meta.url);
 
-type Reply = { id: number; ok: true; summary: ChunkSummary } | { id: number; ok: false; error: string };
+type Reply = { id: number; ok: true; value: unknown } | { id: number; ok: false; error: string };
+
+type DistributiveOmit<T, K extends PropertyKey> = T extends unknown ? Omit<T, K> : never;
 
 export class WorkerCrashedError extends Error {
   override readonly name = 'WorkerCrashedError';
 }
 
-/** Score steps on worker threads; one chunk at a time per worker. A crashed worker fails its chunk and the pool. */
+/**
+ * Score steps on worker threads, one chunk at a time per worker; before them, the parts of the file
+ * ingest reads side by side (readPart). A crashed worker fails its task and the pool.
+ */
 export class ScoreWorkerPool {
   private readonly workers: Worker[] = [];
   private readonly idle: Worker[] = [];
   private readonly waiting: ((w: Worker) => void)[] = [];
-  private readonly pending = new Map<number, { resolve: (s: ChunkSummary) => void; reject: (e: Error) => void; worker: Worker }>();
+  private readonly pending = new Map<number, { resolve: (value: unknown) => void; reject: (e: Error) => void; worker: Worker }>();
   private nextId = 0;
   private crashed?: Error;
 
@@ -52,7 +58,7 @@ export class ScoreWorkerPool {
     if (!p) return;
     this.pending.delete(reply.id);
     this.release(worker);
-    if (reply.ok) p.resolve(reply.summary);
+    if (reply.ok) p.resolve(reply.value);
     else p.reject(new Error(reply.error));
   }
 
@@ -78,16 +84,29 @@ export class ScoreWorkerPool {
   }
 
   async score(input: ScoreTaskInput, failWith?: string): Promise<ChunkSummary> {
-    if (this.crashed) throw this.crashed;
     const endpoint = await this.endpoint;
+    return (await this.run({ kind: 'score', endpoint, input, failWith })) as ChunkSummary;
+  }
+
+  /** Reads one part of a file (readChunkPart) on a thread; the bytes move there (the buffer is detached here). */
+  async readPart(bytes: Uint8Array, spec: ChunkPartSpec): Promise<ChunkPart> {
+    return (await this.run({ kind: 'part', bytes, spec }, [bytes.buffer as ArrayBuffer])) as ChunkPart;
+  }
+
+  private async run(request: DistributiveOmit<WorkerRequest, 'id'>, transfer: ArrayBuffer[] = []): Promise<unknown> {
+    if (this.crashed) throw this.crashed;
     const worker = await this.acquire();
     if (this.crashed) throw this.crashed;
     const id = this.nextId++;
-    return new Promise<ChunkSummary>((resolve, reject) => {
+    return new Promise<unknown>((resolve, reject) => {
       this.pending.set(id, { resolve, reject, worker });
-      const request: ScoreRequest = { id, endpoint, input, failWith };
-      worker.postMessage(request);
+      worker.postMessage({ ...request, id }, transfer);
     });
+  }
+
+  /** The pool's threads. */
+  get size(): number {
+    return this.workers.length;
   }
 
   async close(): Promise<void> {

@@ -58,6 +58,8 @@ export interface CsvReaderOptions {
    * the rows after it (up to 1 MiB of them) inside a single field.
    */
   recoverUnclosedQuotes?: boolean;
+  /** The physical line number of the source's first line (default 1): for a part of a file read on its own. */
+  firstLine?: number;
 }
 
 const LF = 10;
@@ -148,6 +150,7 @@ class RecordReader {
       throw new RangeError(`expectedFields must be a non-negative integer, got ${expectedFields}`);
     }
     this.expectedFields = expectedFields;
+    this.line = positiveInteger('firstLine', options.firstLine, 1);
   }
 
   takeReady(): CsvRecord[][] {

@@ -67,6 +67,19 @@ export class DuplicateMarks {
     }
   }
 
+  /** These marks with only the rules that are checked (a rule the schema turns off leaves no mark). */
+  keeping(sameKeys: boolean, sameRows: boolean): DuplicateMarks {
+    const keep: number[] = [];
+    for (let i = 0; i < this.size; i++) {
+      if ((this.sameKeyAs[i] && sameKeys) || (this.sameRowAs[i] && sameRows)) keep.push(i);
+    }
+    return new DuplicateMarks(
+      Int32Array.from(keep, (i) => this.rows[i]),
+      Int32Array.from(keep, (i) => (sameKeys ? this.sameKeyAs[i] : 0)),
+      Int32Array.from(keep, (i) => (sameRows ? this.sameRowAs[i] : 0)),
+    );
+  }
+
   toJSON(): { rows: number[]; sameKeyAs: number[]; sameRowAs: number[] } {
     return { rows: Array.from(this.rows), sameKeyAs: Array.from(this.sameKeyAs), sameRowAs: Array.from(this.sameRowAs) };
   }
@@ -75,6 +88,28 @@ export class DuplicateMarks {
     return new DuplicateMarks(Int32Array.from(doc.rows), Int32Array.from(doc.sameKeyAs), Int32Array.from(doc.sameRowAs));
   }
 }
+
+/** Words rowHashesInto writes per row. */
+export const ROW_HASH_WORDS = 3;
+
+/**
+ * The hashes a row is recorded by, into out[at..at+2]: its key's 64 bits (the trade id; the content
+ * for an unkeyed file) and the low 32 bits of its content (its fields joined by CONTENT_SEPARATOR).
+ */
+export function rowHashesInto(keyed: boolean, key: string, fields: readonly string[], out: Uint32Array, at: number): void {
+  if (!keyed) {
+    hash64Joined(fields, CONTENT_SEPARATOR, scratch);
+    out[at] = scratch[0];
+    out[at + 1] = scratch[1];
+    out[at + 2] = scratch[1];
+    return;
+  }
+  hash64Into(key, scratch);
+  out[at] = scratch[0];
+  out[at + 1] = scratch[1];
+  out[at + 2] = hash64JoinedLow(fields, CONTENT_SEPARATOR);
+}
+const scratch = new Uint32Array(2);
 
 export class DuplicatePartitions {
   /** The partition files' folder, made when the partitions first go to disk. */
@@ -85,9 +120,8 @@ export class DuplicatePartitions {
   private readonly buffers: Uint32Array[] = [];
   private readonly filled = new Int32Array(PARTITIONS);
   private rows = 0;
-  /** Scratch for addFields' two hashes (no array per row). */
-  private readonly contentHash = new Uint32Array(2);
-  private readonly keyHash = new Uint32Array(2);
+  /** Scratch for addFields' hashes (no array per row). */
+  private readonly hashes = new Uint32Array(ROW_HASH_WORDS);
 
   /**
    * @param keyed whether rows have a key (trade_id); without one, the content is the key
@@ -111,13 +145,13 @@ export class DuplicatePartitions {
 
   /** add(key, fields.join(CONTENT_SEPARATOR), row), the same hashes, without joining the row's fields. */
   addFields(key: string, fields: readonly string[], row: number): void {
-    if (!this.keyed) {
-      hash64Joined(fields, CONTENT_SEPARATOR, this.contentHash);
-      this.record(this.contentHash[0], this.contentHash[1], this.contentHash[1], row);
-      return;
-    }
-    hash64Into(key, this.keyHash);
-    this.record(this.keyHash[0], this.keyHash[1], hash64JoinedLow(fields, CONTENT_SEPARATOR), row);
+    rowHashesInto(this.keyed, key, fields, this.hashes, 0);
+    this.record(this.hashes[0], this.hashes[1], this.hashes[2], row);
+  }
+
+  /** Records one row by the hashes rowHashesInto gave (computed elsewhere, e.g. on another thread). */
+  addHashes(hashes: Uint32Array, at: number, row: number): void {
+    this.record(hashes[at], hashes[at + 1], hashes[at + 2], row);
   }
 
   private record(k1: number, k2: number, c2: number, row: number): void {

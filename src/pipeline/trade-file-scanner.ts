@@ -3,12 +3,11 @@ import { Readable } from 'node:stream';
 import { readCsvBatches, type CsvRecord } from '../parse/csv-reader.js';
 import { fieldReaders, type FieldReaders } from '../parse/field-readers.js';
 import { DayContextBuilder, type DayContext } from '../features/day-context.js';
-import { partiesOf } from '../features/feature-input.js';
 import { tradingDayZone } from '../quality/file-rules.js';
-import { checkFields, isScorable } from '../quality/trade-checks.js';
 import { DEFAULT_SCHEMA, policyOf, type TradeSchema } from '../schema/schema-settings.js';
-import { resolveColumns, type CanonicalField, type ColumnLayout } from '../schema/trade-schema.js';
+import { resolveColumns, type ColumnLayout } from '../schema/trade-schema.js';
 import type { RawChunkRow } from '../chunks/chunk-format.js';
+import { RowReader } from './row-reader.js';
 import { DuplicateMarks, DuplicatePartitions } from './duplicate-partitions.js';
 
 /**
@@ -28,12 +27,6 @@ export class UnreadableFileError extends Error {
   override readonly name = 'UnreadableFileError';
 }
 
-const CSV_ISSUE_TEXT: Record<NonNullable<CsvRecord['issue']>, string> = {
-  UNTERMINATED_QUOTE: 'a quoted field is never closed',
-  STRAY_QUOTE: 'a quote character stands inside an unquoted field',
-  RECORD_TOO_LARGE: 'the row is larger than the size limit and was cut',
-  TRUNCATED_LAST_LINE: 'the last line of the file is cut short',
-};
 
 /** Decompresses gzip input (by magic bytes, whatever the name says) and passes other bytes through. */
 export async function* maybeGunzip(source: AsyncIterable<Uint8Array>): AsyncGenerator<Uint8Array> {
@@ -155,6 +148,7 @@ export class TradeFileScanner {
   readonly schema: TradeSchema;
   readonly readers: FieldReaders;
   private readonly context: DayContextBuilder;
+  private rowReader?: RowReader;
   private duplicates?: DuplicatePartitions;
   private marks?: DuplicateMarks;
   private readonly checksTradeIds: boolean;
@@ -200,15 +194,7 @@ export class TradeFileScanner {
     if (!this.duplicates) return DuplicateMarks.none;
     const all = this.duplicates.finish();
     this.duplicates = undefined;
-    const keep: number[] = [];
-    for (let i = 0; i < all.size; i++) {
-      if ((all.sameKeyAs[i] && this.checksTradeIds) || (all.sameRowAs[i] && this.checksRows)) keep.push(i);
-    }
-    return new DuplicateMarks(
-      Int32Array.from(keep, (i) => all.rows[i]),
-      Int32Array.from(keep, (i) => (this.checksTradeIds ? all.sameKeyAs[i] : 0)),
-      Int32Array.from(keep, (i) => (this.checksRows ? all.sameRowAs[i] : 0)),
-    );
+    return all.keeping(this.checksTradeIds, this.checksRows);
   }
 
   /**
@@ -222,7 +208,6 @@ export class TradeFileScanner {
   }
 
   private async *records(source: AsyncIterable<Uint8Array>, headerless: boolean): AsyncGenerator<RawChunkRow[]> {
-    let width = 0;
     // One stray quote must not hide the rows after it inside one field: each row is kept and flagged.
     const csv = { delimiter: this.schema.delimiter, recoverUnclosedQuotes: true };
     for await (const batch of readCsvBatches(requireText(maybeGunzip(source), this.file), csv)) {
@@ -230,54 +215,26 @@ export class TradeFileScanner {
       for (const record of batch) {
         if (!this.layout) {
           this.layout = resolveColumns(this.file, record.fields, this.schema);
-          width = record.fields.length;
+          this.rowReader = new RowReader(this.layout, record.fields.length, this.readers, this.options.keepRecords);
           if (!headerless) continue;
         }
-        out.push(this.toRow(record, width));
+        out.push(this.toRow(record));
       }
       if (out.length) yield out;
     }
   }
 
-  private toRow(record: CsvRecord, width: number): RawChunkRow {
-    const sourceRow = ++this.rows;
-    const layout = this.layout!;
-    const fields: Partial<Record<CanonicalField, string>> = {};
-    for (const f of layout.present) {
-      const v = record.fields[layout.index[f]!];
-      if (v !== undefined) fields[f] = v;
-    }
-    let csvIssue: string | undefined;
-    if (record.issue) csvIssue = `line ${record.line}: ${CSV_ISSUE_TEXT[record.issue]}`;
-    else if (record.fields.length !== width) {
-      csvIssue = `line ${record.line}: the row has ${record.fields.length} field${record.fields.length === 1 ? '' : 's'}, the header has ${width}`;
-    }
-    // Every row is checked once, here: raw chunks carry the check, and the score step reads it.
-    const check = checkFields({ fields, csvIssue }, this.readers, this.hasTradeIds);
-    const row: RawChunkRow = {
-      sourceRow,
-      fields,
-      extras: layout.extra.map((x) => record.fields[x.index] ?? null),
-      csvIssue,
-      check,
-      refPrice: null,
-      levelPrice: null,
-      levelSpanMs: null,
-      gapMs: null,
-      recentTrades: 0,
-    };
-    if (this.options.keepRecords) row.record = record.fields;
-    const id = (fields.trade_id ?? '').trim();
-    // A row without its trade id cannot repeat one; its content can still repeat a row.
+  private toRow(record: CsvRecord): RawChunkRow {
+    const rowReader = this.rowReader!;
+    const row = rowReader.read(record, ++this.rows);
     if (this.checksTradeIds || this.checksRows) {
       this.duplicates ??= new DuplicatePartitions(this.hasTradeIds);
-      if (!this.hasTradeIds || id !== '') this.duplicates.addFields(id, record.fields, sourceRow);
+      const key = rowReader.repeatKey(row);
+      if (key !== undefined) this.duplicates.addFields(key, record.fields, row.sourceRow);
     }
-    // Only rows the model could score shape the context; a malformed row's values are not trusted.
-    // (A repeated row is known only at the end; one copy more in a symbol's medians changes nothing.)
-    const symbol = (fields.symbol ?? '').trim();
-    if (!csvIssue && isScorable(check, symbol)) {
-      const seq = this.context.observe(symbol, check.timestampMs!, check.price!, check.quantity!, partiesOf(fields));
+    const input = rowReader.contextInput(row);
+    if (input) {
+      const seq = this.context.observe(input.symbol, input.timestampMs, input.price, input.quantity, input.parties);
       row.refPrice = seq.refPrice;
       row.levelPrice = seq.levelPrice;
       row.levelSpanMs = seq.levelSpanMs;

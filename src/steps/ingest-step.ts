@@ -7,7 +7,8 @@ import { chunkKey, chunkListKeyOf, duplicatesKeyOf, manifestKeyOf, type ChunkRef
 import { deriveRunId } from '../pipeline/run-id.js';
 import { createdObjects, type CreatedObject } from '../pipeline/s3-event.js';
 import { EmptyFileError, TradeFileScanner, UnreadableFileError } from '../pipeline/trade-file-scanner.js';
-import type { TradeSchema } from '../schema/schema-settings.js';
+import { chunkInParts, type ChunkedFile, type PartReader } from '../pipeline/chunking-in-parts.js';
+import { DEFAULT_SCHEMA, type TradeSchema } from '../schema/schema-settings.js';
 import type { AlertSink } from '../ports/alert-sink.js';
 import type { ExecutionStarter } from '../ports/execution-starter.js';
 import { getJson, putJson, type ObjectStore } from '../ports/object-store.js';
@@ -32,6 +33,11 @@ export interface IngestDeps {
   chunkRows: number;
   /** A stage-level threshold that overrides the model's (in (0, 1]); absent: the model's own. */
   threshold?: number;
+  /**
+   * Read the file's rows on other threads, in parts (the local run): see chunkInParts. A file that
+   * cannot be read in parts is read in one pass, as always in Lambda.
+   */
+  parts?: { reader: PartReader; inFlight: number; partRows?: number; onOnePass?(reason: string): void };
 }
 
 export type IngestOutcome =
@@ -81,37 +87,40 @@ export async function ingestObject(obj: CreatedObject, deps: IngestDeps): Promis
   }
 
   const file = `s3://${obj.bucket}/${obj.key}`;
-  const scanner = new TradeFileScanner(file, { schema: deps.schema });
   const chunks: ChunkRef[] = [];
-  let pending: RawChunkRow[] = [];
-  const flush = async (): Promise<void> => {
-    const index = chunks.length;
+  const writeChunk = async (index: number, bytes: Uint8Array, rows: number, firstRow: number): Promise<void> => {
     const key = chunkKey(runId, index);
-    await store.put(key, encodeRawChunk(pending, scanner.layout!.present, scanner.layout!.extra.length), 'application/vnd.apache.arrow.stream');
-    chunks.push({ index, key, rows: pending.length, firstRow: pending[0].sourceRow });
-    pending = [];
+    await store.put(key, bytes, 'application/vnd.apache.arrow.stream');
+    chunks[index] = { index, key, rows, firstRow };
   };
 
   // The model is pinned once the header has passed: a file that cannot be read is rejected whether
   // or not a model exists, and a readable one is not chunked for nothing when none does.
   let modelVersion: string | undefined;
+  const pinModel = async (): Promise<void> => {
+    modelVersion ??= await requireCurrentModel(store);
+  };
+  let scanned: ScannedFile | undefined;
   try {
-    for await (const batch of scanner.scan(await store.getStream(obj.key))) {
-      modelVersion ??= await requireCurrentModel(store);
-      for (const row of batch) {
-        pending.push(row);
-        if (pending.length >= deps.chunkRows) await flush();
+    if (deps.parts) {
+      const schema = deps.schema ?? DEFAULT_SCHEMA;
+      const source = await store.getStream(obj.key);
+      const outcome = await chunkInParts({ file, schema, chunkRows: deps.chunkRows, source, parts: deps.parts.reader, inFlight: deps.parts.inFlight, partRows: deps.parts.partRows, beforeRows: pinModel, writeChunk });
+      if (outcome.chunked) scanned = { ...outcome.file, schema };
+      else {
+        chunks.length = 0;
+        deps.parts.onOnePass?.(outcome.reason);
       }
     }
-    if (pending.length) await flush();
-    if (scanner.rows === 0 || modelVersion === undefined) throw new NoDataRowsError(`${file}: the file has a header but no data rows`);
+    scanned ??= await scanInOnePass(file, await store.getStream(obj.key), deps, pinModel, writeChunk);
+    if (scanned.rows === 0 || modelVersion === undefined) throw new NoDataRowsError(`${file}: the file has a header but no data rows`);
   } catch (e: unknown) {
     const reason = rejectionReason(e);
     if (reason === undefined) throw e;
     return reject(store, obj, runId, rejectedKey, reason, e as Error, deps);
   }
 
-  const marks = scanner.duplicateMarks();
+  const { layout, marks, context } = scanned;
   const duplicateChunks: number[] = [];
   for (const chunk of chunks) {
     const own = marks.slice(chunk.firstRow, chunk.firstRow + chunk.rows - 1);
@@ -119,7 +128,6 @@ export async function ingestObject(obj: CreatedObject, deps: IngestDeps): Promis
     await putJson(store, duplicatesKeyOf(runId, chunk.index), own.toJSON());
     duplicateChunks.push(chunk.index);
   }
-  const context = scanner.dayContext();
   const contextKey = `runs/${runId}/context.json`;
   await putJson(store, contextKey, context);
   // Before the manifest (written last, the mark of a complete ingest): the Distributed Map's items, and
@@ -131,11 +139,11 @@ export async function ingestObject(obj: CreatedObject, deps: IngestDeps): Promis
     stage: deps.stage,
     input: { bucket: obj.bucket, key: obj.key, etag: obj.etag, size: obj.size },
     createdAt: new Date().toISOString(),
-    present: scanner.layout!.present,
-    header: scanner.layout!.header,
-    extra: scanner.layout!.extra,
-    schema: scanner.schema,
-    rows: scanner.rows,
+    present: layout.present,
+    header: layout.header,
+    extra: layout.extra,
+    schema: scanned.schema,
+    rows: scanned.rows,
     chunkRows: deps.chunkRows,
     chunks,
     contextKey,
@@ -147,6 +155,37 @@ export async function ingestObject(obj: CreatedObject, deps: IngestDeps): Promis
   await putJson(store, manifestKey, manifest);
   const started = await deps.executions.start(runId, executionInput(manifest));
   return started ? startedOutcome(manifest) : { status: 'duplicate', runId };
+}
+
+/** What ingest's pass over a file gives, in one pass or in parts. */
+interface ScannedFile extends ChunkedFile {
+  schema: TradeSchema;
+}
+
+/** The file in one pass on this thread, as in Lambda: rows in batches, cut into chunks of deps.chunkRows. */
+async function scanInOnePass(
+  file: string,
+  source: AsyncIterable<Uint8Array>,
+  deps: IngestDeps,
+  beforeRows: () => Promise<void>,
+  writeChunk: (index: number, bytes: Uint8Array, rows: number, firstRow: number) => Promise<void>,
+): Promise<ScannedFile> {
+  const scanner = new TradeFileScanner(file, { schema: deps.schema });
+  let written = 0;
+  let pending: RawChunkRow[] = [];
+  const flush = async (): Promise<void> => {
+    await writeChunk(written++, encodeRawChunk(pending, scanner.layout!.present, scanner.layout!.extra.length), pending.length, pending[0].sourceRow);
+    pending = [];
+  };
+  for await (const batch of scanner.scan(source)) {
+    await beforeRows();
+    for (const row of batch) {
+      pending.push(row);
+      if (pending.length >= deps.chunkRows) await flush();
+    }
+  }
+  if (pending.length) await flush();
+  return { layout: scanner.layout!, rows: scanner.rows, marks: scanner.duplicateMarks(), context: scanner.dayContext(), schema: scanner.schema };
 }
 
 async function requireCurrentModel(store: ObjectStore): Promise<string> {

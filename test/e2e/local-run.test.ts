@@ -1,4 +1,5 @@
-import { readFile, readdir } from 'node:fs/promises';
+import { readFile, readdir, writeFile } from 'node:fs/promises';
+import { availableParallelism } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ANOMALY_TYPES } from '../../src/generate/trading-day.js';
@@ -36,6 +37,7 @@ describe('run FILE on the embedded default', () => {
   let run: LocalRunResult;
   let rows: Record<string, unknown>[];
   let labels: Map<number, string>;
+  const onePass: string[] = [];
 
   beforeAll(async () => {
     tmp = await tempDir('e2e');
@@ -49,6 +51,7 @@ describe('run FILE on the embedded default', () => {
       stateDir: path.join(tmp.dir, 'state'),
       chunkRows: CHUNK_ROWS,
       concurrency: 2,
+      onProgress: (e) => void (e.step === 'one-pass' && onePass.push(e.reason)),
     });
     rows = await readParquetRows(path.join(tmp.dir, 'out', 'trades.parquet'));
     labels = await readLabels(days.day.labelsPath);
@@ -61,6 +64,34 @@ describe('run FILE on the embedded default', () => {
   it('writes the Parquet result, summary.json, alert.json and the daily report into the output folder', () => {
     expect(run.outcome.status).toBe('started');
     expect(run.files.map((f) => path.basename(f)).sort()).toEqual(['alert.json', 'report.html', 'summary.json', 'trades.parquet']);
+  });
+
+  it("reads the file's rows on the score threads (a plain file is never read again in one pass)", () => {
+    expect(onePass).toEqual([]);
+  });
+
+  it('reads a file whose record spans lines in one pass, says why, and keeps the record whole', async () => {
+    const lines = (await readFile(days.day.path, 'utf8')).split('\n');
+    const venue = lines[0].split(',').indexOf('venue');
+    const fields = lines[7001].split(',');
+    fields[venue] = '"X\nY"';
+    lines[7001] = fields.join(',');
+    const file = path.join(tmp.dir, 'spanning.csv');
+    await writeFile(file, lines.join('\n'));
+    const reasons: string[] = [];
+    const spanning = await runLocal({
+      file,
+      modelDir,
+      outDir: path.join(tmp.dir, 'out-spanning'),
+      stateDir: path.join(tmp.dir, 'state-spanning'),
+      chunkRows: CHUNK_ROWS,
+      concurrency: 2,
+      onProgress: (e) => void (e.step === 'one-pass' && reasons.push(e.reason)),
+    });
+    expect(spanning.summary?.rows).toBe(ROWS);
+    if (availableParallelism() > 1) expect(reasons).toEqual([expect.stringMatching(/records on \d+ lines/)]);
+    const read = await readParquetRows(path.join(tmp.dir, 'out-spanning', 'spanning.parquet'));
+    expect(read.find((r) => r.source_row === 7001)?.venue).toBe('X\nY');
   });
 
   it('keeps every input row, in input order, with its source_row', () => {

@@ -1,6 +1,6 @@
-import { Bool, Table, tableFromIPC, tableToIPC, vectorFromArray, Float64, Utf8, type Vector } from 'apache-arrow';
+import { Bool, Table, makeVector, tableFromIPC, tableToIPC, vectorFromArray, Float64, Utf8, type Data, type Vector } from 'apache-arrow';
 import { describe, expect, it } from 'vitest';
-import { boolValues, boolVector, float64Vector, int64Values, listLengths, numberValues, timestampMsVector, utf8ListVector, utf8Values, utf8Vector } from '../../src/chunks/arrow-columns.js';
+import { boolValues, boolVector, concatData, float64Vector, int64Values, listLengths, numberValues, timestampMsVector, utf8ListVector, utf8Values, utf8Vector } from '../../src/chunks/arrow-columns.js';
 
 /** Through an IPC stream and back, as chunks travel between the steps. */
 function roundTrip(columns: Record<string, Vector>): Table {
@@ -81,5 +81,41 @@ describe('Arrow columns built into their buffers', () => {
     // Sliced: the bitmaps are read at the slice's offset.
     expect(boolValues(boolVector([false, false, false, true, true]).slice(3))).toEqual([true, true]);
     expect(Array.from(listLengths(utf8ListVector([['x'], ['y', 'z'], []]).slice(1)))).toEqual([2, 0]);
+  });
+});
+
+describe('concatData', () => {
+  const text = ['a', null, 'été', '', null, 'z"q', 'T9', null, 'x', 'y', '😀', null, 'end'];
+  const numbers = [1.5, null, -0, Number.NaN, 7, null, 3, 4, null, 1e300, 2, 0, null];
+  const ints = Int32Array.from({ length: 13 }, (_, i) => i * 1000 - 5);
+  /** The buffers of a column built whole, and of the same column joined from pieces read back from IPC. */
+  const bothWays = (build: (from: number, to: number) => Vector, cuts: number[]) => {
+    const buffers = (d: Data) => ({
+      length: d.length,
+      nullCount: d.nullCount,
+      nullBitmap: d.nullCount ? Array.from(d.nullBitmap!) : undefined,
+      valueOffsets: d.valueOffsets ? Array.from(d.valueOffsets) : undefined,
+      values: Array.from(new Uint8Array(d.values.buffer, d.values.byteOffset, d.values.byteLength)),
+    });
+    const whole = build(0, 13).data[0];
+    const pieces = [...cuts, 13].map((to, k, ends) => tableFromIPC(tableToIPC(new Table({ c: build(k === 0 ? 0 : ends[k - 1], to) }), 'stream')).batches[0].data.children[0]);
+    return { whole: buffers(whole), joined: buffers(concatData(pieces)) };
+  };
+
+  it.each([
+    ['text with nulls', (a: number, b: number) => utf8Vector(text.slice(a, b))],
+    ['doubles with nulls, NaN and -0', (a: number, b: number) => float64Vector(numbers.slice(a, b))],
+    ['32-bit integers', (a: number, b: number) => makeVector(ints.slice(a, b))],
+    ['text whose first pieces have no null', (a: number, b: number) => utf8Vector(text.map((v, i) => (i < 4 ? (v ?? `n${i}`) : v)).slice(a, b))],
+    ['doubles whose first pieces have no null', (a: number, b: number) => float64Vector(numbers.map((v, i) => (i < 5 ? (v ?? i) : v)).slice(a, b))],
+  ])('joins %s into the bytes of the column built at once, wherever it is cut', (_what, build) => {
+    for (const cuts of [[], [1], [2, 3], [8], [5, 6, 12], [1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12]]) {
+      const { whole, joined } = bothWays(build, cuts);
+      expect(joined).toEqual(whole);
+    }
+  });
+
+  it('refuses columns of other types', () => {
+    expect(() => concatData([boolVector([true]).data[0]])).toThrow(/does not join/);
   });
 });

@@ -48,6 +48,9 @@ class RunProgress {
       case 'read':
         this.task?.update(e.bytes / 1e6, { total: e.total / 1e6 });
         break;
+      case 'one-pass':
+        this.out.say(`ingest reads the file again, on one thread: ${e.reason}`);
+        break;
       case 'ingest':
         // The scoring bar starts now, not at the first chunk's end: the first chunk takes as long as the others.
         if (e.outcome.status === 'started') {

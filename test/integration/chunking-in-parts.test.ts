@@ -1,0 +1,152 @@
+import { gzipSync } from 'node:zlib';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { previousTradingDays, tradingDayChunks } from '../../src/generate/trading-day.js';
+import { saveModelToStore } from '../../src/model/model-store.js';
+import { trainFromSources } from '../../src/model/train-model.js';
+import { readChunkPart, type ChunkPartSpec } from '../../src/pipeline/chunk-part.js';
+import type { PartReader } from '../../src/pipeline/chunking-in-parts.js';
+import { parseSchemaText } from '../../src/schema/schema-settings.js';
+import { ingestObject, type IngestDeps, type IngestOutcome } from '../../src/steps/ingest-step.js';
+import { MemoryObjectStore } from '../property/memory-object-store.js';
+
+/**
+ * Ingest with the rows read in parts (the local run's threads) against ingest in one pass (Lambda's):
+ * every object it writes (chunks, repeats, context, chunk list, manifest but its time) is the same,
+ * byte for byte, on files that can be read in parts, and on files that cannot (which fall back to
+ * the single pass, saying why). The parts are read in this thread here; the local run's threads run
+ * the same readChunkPart.
+ */
+
+const KEY = 'incoming/trades-2026-12-01.csv';
+let template: MemoryObjectStore;
+let day: string;
+
+const csvOf = (rows: number, seed: number, date: string) => [...tradingDayChunks({ rows, seed, day: date, anomalyRate: 0.03 })].map((c) => c.csv).join('');
+
+beforeAll(async () => {
+  const [history] = previousTradingDays('2026-12-01', 1);
+  const historyBytes = new TextEncoder().encode(csvOf(1500, 3, history));
+  const model = await trainFromSources([{ name: 'history.csv', open: async function* () { yield historyBytes; } }]);
+  template = new MemoryObjectStore();
+  await saveModelToStore(template, model, true);
+  day = csvOf(1200, 4, '2026-12-01');
+});
+
+interface Ingested {
+  outcome: IngestOutcome;
+  objects: Map<string, Uint8Array>;
+  onePass: string[];
+  partsRead: number;
+}
+
+async function ingest(body: Uint8Array | string, inParts: boolean, options: { chunkRows?: number; partRows?: number; piece?: number; schema?: IngestDeps['schema'] } = {}): Promise<Ingested> {
+  const store = new MemoryObjectStore(template.bucket);
+  for (const [k, v] of template.objects) store.objects.set(k, v);
+  store.streamPiece = options.piece ?? 4096;
+  await store.put(KEY, body);
+  const head = (await store.head(KEY))!;
+  const onePass: string[] = [];
+  let partsRead = 0;
+  const reader: PartReader = {
+    read: async (bytes: Uint8Array, spec: ChunkPartSpec) => {
+      partsRead++;
+      return readChunkPart(bytes, spec);
+    },
+  };
+  const outcome = await ingestObject(
+    { bucket: store.bucket, key: KEY, etag: head.etag, size: head.size },
+    {
+      storeFor: () => store,
+      alerts: { publish: async () => {} },
+      executions: { start: async () => true },
+      stage: 'test',
+      chunkRows: options.chunkRows ?? 100,
+      schema: options.schema,
+      ...(inParts ? { parts: { reader, inFlight: 3, partRows: options.partRows ?? 30, onOnePass: (reason: string) => onePass.push(reason) } } : {}),
+    },
+  );
+  const objects = new Map([...store.objects].filter(([k]) => !template.objects.has(k) && k !== KEY));
+  return { outcome, objects, onePass, partsRead };
+}
+
+/** The manifest and a rejection report without their times; every other object as it is. */
+function comparable(objects: Map<string, Uint8Array>): Record<string, string> {
+  return Object.fromEntries(
+    [...objects].map(([k, v]) => {
+      if (!k.endsWith('/manifest.json') && !k.endsWith('.error.json')) return [k, Buffer.from(v).toString('base64')];
+      const { createdAt: _createdAt, rejectedAt: _rejectedAt, ...rest } = JSON.parse(Buffer.from(v).toString('utf8')) as Record<string, unknown>;
+      return [k, JSON.stringify(rest)];
+    }),
+  );
+}
+
+async function expectSameAsOnePass(body: Uint8Array | string, options: Parameters<typeof ingest>[2] = {}): Promise<Ingested> {
+  const [one, parts] = [await ingest(body, false, options), await ingest(body, true, options)];
+  expect(parts.outcome).toEqual(one.outcome);
+  expect(Object.keys(comparable(parts.objects)).sort()).toEqual(Object.keys(comparable(one.objects)).sort());
+  expect(comparable(parts.objects)).toEqual(comparable(one.objects));
+  return parts;
+}
+
+/** The generated day with its lines changed by `edit` (line 0 is the header). */
+function editLines(edit: (lines: string[]) => string[]): string {
+  return edit(day.split('\n')).join('\n');
+}
+
+describe('ingest in parts gives what ingest in one pass gives', () => {
+  it('a generated day (repeats across parts, bad rows), whatever the chunk size and how the bytes arrive', async () => {
+    for (const [chunkRows, partRows, piece] of [
+      [100, 30, 4096],
+      [100, 100, 4096],
+      [1, 10, 7],
+      [37, 8, 100_000],
+      [1200, 1200, 1000],
+      [1200, 7, 1000],
+      [5000, 10_000, 333],
+    ]) {
+      const parts = await expectSameAsOnePass(day, { chunkRows, partRows, piece });
+      expect(parts.onePass).toEqual([]);
+      // Parts of partRows rows, ending where each chunk ends.
+      const perChunk = Math.ceil(Math.min(chunkRows, 1200) / partRows);
+      expect(parts.partsRead).toBe(Math.floor(1200 / chunkRows) * perChunk + (1200 % chunkRows ? Math.ceil((1200 % chunkRows) / partRows) : 0));
+    }
+    const manifest = JSON.parse(Buffer.from((await ingest(day, true)).objects.get([...(await ingest(day, true)).objects.keys()].find((k) => k.endsWith('manifest.json'))!)!).toString()) as { duplicateChunks: number[]; rows: number };
+    expect(manifest.rows).toBe(1200);
+    expect(manifest.duplicateChunks.length).toBeGreaterThan(0);
+  });
+
+  it.each([
+    ['CRLF line ends', () => day.replaceAll('\n', '\r\n')],
+    ['blank lines between rows, at a part boundary and at the end', () => editLines((l) => [...l.slice(0, 101), '', '', ...l.slice(101, 300), '\r', ...l.slice(300), '', ''])],
+    ['no line end after the last row', () => day.trimEnd()],
+    ['a last row cut short', () => day.trimEnd().slice(0, -25)],
+    ['every field quoted, quotes and delimiters inside', () => editLines((l) => l.map((line, i) => (line && i % 7 === 3 ? line.split(',').map((f, j) => (j === 2 ? `"${f}, ""x"""` : `"${f}"`)).join(',') : line)))],
+    ['rows with the wrong field count and stray quotes', () => editLines((l) => l.map((line, i) => (i % 50 === 5 ? `${line},extra` : i % 50 === 9 ? line.replace(',', ',ab"c') : line)))],
+    ['non-ASCII text and a byte-order mark at the start', () => `\uFEFF${editLines((l) => l.map((line, i) => (i % 20 === 4 ? line.replace(/,([A-Z]+),/, ',ÉTÉ€😀,') : line)))}`],
+    ['a header-only file', () => `${day.split('\n')[0]}\n`],
+  ])('%s', async (_what, body) => {
+    const parts = await expectSameAsOnePass(body());
+    expect(parts.onePass).toEqual([]);
+  });
+
+  it.each([
+    ['a quoted field across lines', () => editLines((l) => l.map((line, i) => (i === 150 ? line.replace(/,([A-Z]+),/, ',"A\nB",') : line))), /records on .* lines|UNTERMINATED/],
+    ['a quote never closed', () => editLines((l) => l.map((line, i) => (i === 150 ? line.replace(/,([A-Z]+),/, ',"AB,') : line))), /UNTERMINATED_QUOTE/],
+    ['lone CR line ends', () => day.replaceAll('\n', '\r'), /./],
+    ['a byte-order mark where a part starts', () => editLines((l) => l.map((line, i) => (i === 101 ? `\uFEFF${line}` : line))), /byte-order mark/],
+    ['gzip', () => gzipSync(day), /gzip-compressed/],
+    ['a header that does not fit the schema', () => `a,b,c\n1,2,3\n`, /./],
+    ['an empty file', () => '', /empty/],
+    ['binary bytes', () => new Uint8Array(5000).fill(0), /binary/],
+  ])('%s: read in one pass, with its reason', async (_what, body, reason) => {
+    const parts = await expectSameAsOnePass(body());
+    expect(parts.onePass).toHaveLength(1);
+    expect(parts.onePass[0]).toMatch(reason);
+  });
+
+  it('a file without a header (a schema that says so): in one pass', async () => {
+    const schema = parseSchemaText('header: false\ncolumns: { trade_id: 1, timestamp: 2, symbol: 3, side: 4, quantity: 5, price: 6 }', 'headerless.yaml');
+    const parts = await expectSameAsOnePass(day.split('\n').slice(1).join('\n'), { schema });
+    expect(parts.onePass).toEqual(['the file has no header line']);
+  });
+});
