@@ -319,9 +319,10 @@ const fmtS = (ms: number): string => `${(ms / 1000).toFixed(2)} s`;
 
 /**
  * The least time this pipeline's design could take on `cores` cores, from the steps measured alone:
- * the CLI's start, the scan on one thread (the day's context must be complete before any feature),
- * then the score step and the Parquet write spread perfectly over the cores; S3, chunk encoding, the
- * report and every wait counted as free. And the rows/s ceiling at scale: the per-row CPU of the scan,
+ * the CLI's start, then the scan (read in parts on every core, as the local run reads it; the day's
+ * context must be complete before any feature), the score step and the Parquet write, each spread
+ * perfectly over the cores; the scan's ordered part, S3, chunk transfers, the report, each thread's
+ * start and every wait counted as free. And the rows/s ceiling at scale: the per-row CPU of the scan,
  * the score step and the Parquet write, over the cores.
  */
 export function designFloor(section: Pick<DaySection, 'steps' | 'cliStartMs' | 'rows'>, cores: number):
@@ -340,7 +341,7 @@ export function designFloor(section: Pick<DaySection, 'steps' | 'cliStartMs' | '
     scanCpuMs,
     scoreCpuMs,
     parquetCpuMs,
-    runMs: startMs + scanCpuMs + (scoreCpuMs + parquetCpuMs) / cores,
+    runMs: startMs + cpuMs / cores,
     cpuUsPerRow: (cpuMs * 1000) / section.rows,
     ceilingRowsPerSec: (section.rows / cpuMs) * 1000 * cores,
   };
@@ -387,7 +388,7 @@ export function daySectionMarkdown(section: DaySection, number: number): string[
   if (floor) {
     md.push(
       '',
-      `**This design's floor on this machine** (${floor.cores} cores), from the steps above: CLI start ${fmtS(floor.startMs)} + the scan, which must read the whole day before any chunk is scored (its features need the day's context), ${fmtS(floor.scanCpuMs)} + the score step and the Parquet write spread perfectly over the cores, (${fmtS(floor.scoreCpuMs)} + ${fmtS(floor.parquetCpuMs)}) / ${floor.cores} = **${fmtS(floor.runMs)}** for this day, counting nothing for S3, chunk encoding, the report or any wait. At scale the start drops out: **${fmtRate(floor.ceilingRowsPerSec)} rows/s** is the most this design can do here with every step perfectly parallel (${(floor.cpuUsPerRow).toFixed(1)} µs of CPU a row over ${floor.cores} cores).`,
+      `**This design's floor on this machine** (${floor.cores} cores), from the steps above: CLI start ${fmtS(floor.startMs)} + the scan (read in parts on every core, as the local run reads it; it must read the whole day before any chunk is scored, since the features need the day's context), the score step and the Parquet write, each spread perfectly over the cores, (${fmtS(floor.scanCpuMs)} + ${fmtS(floor.scoreCpuMs)} + ${fmtS(floor.parquetCpuMs)}) / ${floor.cores} = **${fmtS(floor.runMs)}** for this day, counting nothing for the scan's ordered part, S3, chunk transfers, each thread's start, the report or any wait. At scale the start drops out: **${fmtRate(floor.ceilingRowsPerSec)} rows/s** is the most this design can do here with every step perfectly parallel (${(floor.cpuUsPerRow).toFixed(1)} µs of CPU a row over ${floor.cores} cores).`,
     );
   }
   md.push('');

@@ -220,7 +220,7 @@ export async function runLargeFileBenchmark(options: LargeBenchOptions): Promise
 
       log(`5. large: ${rows.toLocaleString('en-US')} rows: ingest`);
       const ingest = await pipelineChild<IngestResult>(sizeDir, { ...base, task: 'ingest', key, chunkRows }, timeouts.ingest(rows), 'ingest');
-      size.steps.push(figures('ingest (the whole file)', rows, ingest));
+      size.steps.push(figures('ingest (the whole file, in one pass as Lambda runs it)', rows, ingest));
       if (ingest.ok) {
         const execution = ingest.result.execution;
         size.chunks = execution.chunks.length;
@@ -291,7 +291,7 @@ export async function runLargeFileBenchmark(options: LargeBenchOptions): Promise
       }
       const status: ProcessFigures['status'] = p.code === 0 ? 'ok' : p.timedOut ? 'timeout' : looksOutOfMemory(p) ? 'out-of-memory' : 'failed';
       size.run = {
-        label: 'trade-anomaly run (embedded S3 + ingest + 2 score threads + aggregate, one process)',
+        label: 'trade-anomaly run (embedded S3 + ingest read in parts on the 2 score threads + scoring + aggregate, one process)',
         status,
         ...(status === 'ok' ? {} : { message: `exit ${p.code ?? p.signal}: ${lastLines(p.stderr, 3) || '(no stderr)'}` }),
         elapsedMs: p.elapsedMs,
