@@ -190,9 +190,10 @@ export async function runLocal(options: LocalRunOptions): Promise<LocalRunResult
       alerts,
       stage,
       chunkRows: options.chunkRows ?? DEFAULT_CHUNK_ROWS,
-      // The score threads read the file's rows while ingest runs (they have no chunk yet): on one core there is nothing to share.
+      // The score threads read the file's rows while ingest runs (they have no chunk yet); one thread
+      // (one core, --concurrency 1 or a one-chunk file) leaves the file to the single pass.
       parts:
-        availableParallelism() > 1
+        pool.size > 1
           ? { reader: { read: (bytes, spec) => pool!.readPart(bytes, spec) }, inFlight: 2 * pool.size, onOnePass: (reason) => options.onProgress?.({ step: 'one-pass', reason }) }
           : undefined,
       executions: {

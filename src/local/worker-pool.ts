@@ -26,7 +26,7 @@ export class WorkerCrashedError extends Error {
 export class ScoreWorkerPool {
   private readonly workers: Worker[] = [];
   private readonly idle: Worker[] = [];
-  private readonly waiting: ((w: Worker) => void)[] = [];
+  private readonly waiting: { resolve: (w: Worker) => void; reject: (e: Error) => void }[] = [];
   private readonly pending = new Map<number, { resolve: (value: unknown) => void; reject: (e: Error) => void; worker: Worker }>();
   private nextId = 0;
   private crashed?: Error;
@@ -64,6 +64,8 @@ export class ScoreWorkerPool {
 
   private fail(worker: Worker, error: Error): void {
     this.crashed ??= error;
+    // Requests waiting for a thread fail now: the crashed one will never be handed back.
+    for (const waiter of this.waiting.splice(0)) waiter.reject(this.crashed);
     for (const [id, p] of this.pending) {
       if (p.worker === worker) {
         this.pending.delete(id);
@@ -74,13 +76,13 @@ export class ScoreWorkerPool {
 
   private release(worker: Worker): void {
     const next = this.waiting.shift();
-    if (next) next(worker);
+    if (next) next.resolve(worker);
     else this.idle.push(worker);
   }
 
   private acquire(): Promise<Worker> {
     const w = this.idle.pop();
-    return w ? Promise.resolve(w) : new Promise((resolve) => this.waiting.push(resolve));
+    return w ? Promise.resolve(w) : new Promise((resolve, reject) => this.waiting.push({ resolve, reject }));
   }
 
   async score(input: ScoreTaskInput, failWith?: string): Promise<ChunkSummary> {
@@ -96,7 +98,11 @@ export class ScoreWorkerPool {
   private async run(request: DistributiveOmit<WorkerRequest, 'id'>, transfer: ArrayBuffer[] = []): Promise<unknown> {
     if (this.crashed) throw this.crashed;
     const worker = await this.acquire();
-    if (this.crashed) throw this.crashed;
+    if (this.crashed) {
+      // Handed on, so that every request still waiting for a thread fails too (none may hang).
+      this.release(worker);
+      throw this.crashed;
+    }
     const id = this.nextId++;
     return new Promise<unknown>((resolve, reject) => {
       this.pending.set(id, { resolve, reject, worker });

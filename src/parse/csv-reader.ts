@@ -79,7 +79,7 @@ const CANDIDATE_DELIMITERS = [',', ';', '\t', '|'] as const;
  * Throws only for invalid options (RangeError) and for errors raised by the source itself.
  */
 export async function* readCsvBatches(
-  source: AsyncIterable<Uint8Array>,
+  source: AsyncIterable<Uint8Array> | Iterable<Uint8Array>,
   options: CsvReaderOptions = {},
 ): AsyncGenerator<CsvRecord[]> {
   const reader = new RecordReader(options);

@@ -12,7 +12,7 @@ import { RowReader } from './row-reader.js';
  * rows. Gives what each row says by itself (the chunk's columns but the sequence, as an Arrow
  * stream) and what the file's order needs of it (the context's inputs, the repeats' hashes), for
  * the thread that reads the parts in order. A part whose records are not exactly its lines (a quoted
- * field across lines, a quote never closed, an oversized record, a lone CR as a line end) says so:
+ * field across lines, a quote never closed, an oversized record, a CR without an LF) says so:
  * where one record starts would then depend on the text before the part, and the file is read in one
  * pass instead.
  */
@@ -92,13 +92,18 @@ export type ChunkPart =
   | { readable: false; reason: string };
 
 const UTF8_BOM = [0xef, 0xbb, 0xbf];
+const LF = 10;
+const CR = 13;
 
 export async function readChunkPart(bytes: Uint8Array, spec: ChunkPartSpec): Promise<ChunkPart> {
   // A fresh decoder drops a byte-order mark at its start; in the middle of a file it is text.
   if (UTF8_BOM.every((b, i) => bytes[i] === b)) return { readable: false, reason: 'the part starts with a byte-order mark' };
+  // The reader ends a line at a CR that no LF follows (quoted or not); the parts are cut at LFs only.
+  const loneCr = loneCrAt(bytes);
+  if (loneCr >= 0) return { readable: false, reason: `a CR without an LF after it (byte ${loneCr} of the part starting at line ${spec.firstLine})` };
   const records: CsvRecord[] = [];
   const options = { delimiter: spec.delimiter, recoverUnclosedQuotes: true, firstLine: spec.firstLine, expectedFields: spec.width };
-  for await (const batch of readCsvBatches(once(bytes), options)) {
+  for await (const batch of readCsvBatches([bytes], options)) {
     for (const record of batch) {
       if (record.issue === 'UNTERMINATED_QUOTE' || record.issue === 'RECORD_TOO_LARGE') {
         return { readable: false, reason: `line ${record.line}: ${record.issue}` };
@@ -158,8 +163,10 @@ export async function readChunkPart(bytes: Uint8Array, spec: ChunkPartSpec): Pro
   };
 }
 
-async function* once(bytes: Uint8Array): AsyncGenerator<Uint8Array> {
-  yield bytes;
+/** The first CR not followed by an LF, or -1. */
+function loneCrAt(bytes: Uint8Array): number {
+  for (let at = bytes.indexOf(CR); at >= 0; at = bytes.indexOf(CR, at + 1)) if (bytes[at + 1] !== LF) return at;
+  return -1;
 }
 
 /** The buffers a part moves between threads without a copy. */

@@ -8,7 +8,7 @@ import { policyOf, type TradeSchema } from '../schema/schema-settings.js';
 import { resolveColumns, type ColumnLayout } from '../schema/trade-schema.js';
 import type { ChunkPart, ChunkPartSpec } from './chunk-part.js';
 import { DuplicateMarks, DuplicatePartitions, ROW_HASH_WORDS } from './duplicate-partitions.js';
-import { requireText } from './trade-file-scanner.js';
+import { isGzip, requireText, UnreadableFileError } from './trade-file-scanner.js';
 
 /**
  * Ingest's pass over a file, with the rows read on other threads: this thread cuts the bytes into
@@ -20,7 +20,7 @@ import { requireText } from './trade-file-scanner.js';
  * It reads only plain-text files whose header is one line and whose every record is one line
  * (quoted fields may hold delimiters and quotes, not line breaks): there, where a record starts
  * does not depend on the text before it. For any other file (gzip, no header, a record across
- * lines, a lone CR line end, a byte-order mark inside, a header that does not fit the schema...) it
+ * lines, a CR without an LF, a byte-order mark inside, a header that does not fit the schema...) it
  * says why it cannot, and ingest reads the file in one pass, which also gives such files their
  * errors. Memory: the parts in flight.
  */
@@ -69,7 +69,16 @@ export const PART_ROWS = 10_000;
 /** Chunks written at once while the next ones are put together. */
 const WRITES_AT_ONCE = 2;
 
+/** Bytes a part may hold at most (10,000 trade rows are ~1 MB): a file without LFs is not read as one part. */
+const MAX_PART_BYTES = 64 * 1024 * 1024;
+
 class NotInParts extends Error {}
+
+/** The promise, marked as handled now: it is awaited in its turn, and a failure before then must not end the process. */
+function awaitedLater<T>(promise: Promise<T>): Promise<T> {
+  promise.catch(() => undefined);
+  return promise;
+}
 
 export async function chunkInParts(request: ChunkingRequest): Promise<ChunkingOutcome> {
   const inFlight: Promise<ChunkPart>[] = [];
@@ -84,14 +93,13 @@ export async function chunkInParts(request: ChunkingRequest): Promise<ChunkingOu
 }
 
 async function chunk(request: ChunkingRequest, inFlight: Promise<ChunkPart>[]): Promise<ChunkedFile> {
-  const { schema, chunkRows } = request;
-  if (!schema.header) throw new NotInParts('the file has no header line');
-  const lines = new LineCutter(text(request.source, request.file));
+  const source = request.source[Symbol.asyncIterator]();
   try {
-    return await chunkLines(request, lines, inFlight);
+    if (!request.schema.header) throw new NotInParts('the file has no header line');
+    return await chunkLines(request, new LineCutter(text(source, request.file)), inFlight);
   } finally {
-    // A file given up on part-way is not read further (a file read to its end: nothing to do).
-    await lines.close();
+    // A file given up on part-way is not read further (one read to its end: nothing to do).
+    await source.return?.();
   }
 }
 
@@ -116,7 +124,7 @@ async function chunkLines(request: ChunkingRequest, lines: LineCutter, inFlight:
   const writing: Promise<void>[] = [];
   const flush = async (): Promise<void> => {
     const chunkRowsNow = pending.reduce((n, p) => n + p.rows, 0);
-    writing.push(request.writeChunk(written++, assembleChunk(pending), chunkRowsNow, pending[0].firstRow));
+    writing.push(awaitedLater(request.writeChunk(written++, assembleChunk(pending), chunkRowsNow, pending[0].firstRow)));
     pending = [];
     if (writing.length >= WRITES_AT_ONCE) await writing.shift();
   };
@@ -126,6 +134,9 @@ async function chunkLines(request: ChunkingRequest, lines: LineCutter, inFlight:
     inFlight.shift();
     const spec = specs.shift()!;
     if (!part.readable) throw new NotInParts(`${request.file}: ${part.reason}`);
+    if (part.rows !== spec.dataLines) throw new NotInParts(`${request.file}: ${part.rows} records on ${spec.dataLines} lines from line ${spec.firstLine}`);
+    // Pinned when the file is known to have rows, as the single pass pins it at its first rows.
+    if (spec.firstRow === 1) await request.beforeRows();
     pending.push({ firstRow: spec.firstRow, rows: part.rows, columns: tableFromIPC(part.columns), sequence: followOrder(part, spec, context, duplicates) });
     if (spec.firstRow - 1 + part.rows === (written + 1) * chunkRows) await flush();
   };
@@ -133,11 +144,10 @@ async function chunkLines(request: ChunkingRequest, lines: LineCutter, inFlight:
   try {
     // A part ends at the latest where its chunk ends.
     for await (const piece of lines.parts((cut) => Math.min(partRows, chunkRows - (cut % chunkRows)))) {
-      if (rows === 0) await request.beforeRows();
       const spec: ChunkPartSpec = { ...base, firstLine: piece.firstLine, firstRow: rows + 1, dataLines: piece.dataLines };
       rows += piece.dataLines;
       specs.push(spec);
-      inFlight.push(request.parts.read(piece.bytes, spec));
+      inFlight.push(awaitedLater(request.parts.read(piece.bytes, spec)));
       if (inFlight.length >= request.inFlight) await takeOldest();
     }
     while (inFlight.length) await takeOldest();
@@ -156,8 +166,7 @@ async function chunkLines(request: ChunkingRequest, lines: LineCutter, inFlight:
  * The source through the text checks of the single pass. A compressed file is read in one pass (it
  * cannot be cut before it is inflated), and so is a file the checks refuse (and refused there).
  */
-async function* text(source: AsyncIterable<Uint8Array>, file: string): AsyncGenerator<Uint8Array> {
-  const it = source[Symbol.asyncIterator]();
+async function* text(it: AsyncIterator<Uint8Array>, file: string): AsyncGenerator<Uint8Array> {
   const head: Uint8Array[] = [];
   let size = 0;
   while (size < 2) {
@@ -167,7 +176,7 @@ async function* text(source: AsyncIterable<Uint8Array>, file: string): AsyncGene
     size += next.value.length;
   }
   const first = joined(head);
-  if (first[0] === 0x1f && first[1] === 0x8b) throw new NotInParts('the file is gzip-compressed');
+  if (isGzip(first)) throw new NotInParts('the file is gzip-compressed');
   const whole = (async function* () {
     yield first;
     yield* { [Symbol.asyncIterator]: () => it };
@@ -175,7 +184,7 @@ async function* text(source: AsyncIterable<Uint8Array>, file: string): AsyncGene
   try {
     yield* requireText(whole, file);
   } catch (e: unknown) {
-    if (e instanceof Error && e.name === 'UnreadableFileError') throw new NotInParts(e.message);
+    if (e instanceof UnreadableFileError) throw new NotInParts(e.message);
     throw e;
   }
 }
@@ -248,10 +257,6 @@ class LineCutter {
     this.it = source[Symbol.asyncIterator]();
   }
 
-  async close(): Promise<void> {
-    await this.it.return?.();
-  }
-
   private async next(): Promise<Uint8Array | undefined> {
     const next = await this.it.next();
     return next.done ? undefined : next.value;
@@ -263,7 +268,7 @@ class LineCutter {
     let size = 0;
     for (;;) {
       const piece = await this.next();
-      if (piece === undefined) throw new NotInParts(size === 0 ? 'the file is empty' : 'the file has no line after its header');
+      if (piece === undefined) throw new NotInParts(size === 0 ? 'the file is empty' : 'no LF ends the header line (one line, or CR line ends)');
       const lf = piece.indexOf(LF);
       if (lf < 0) {
         pieces.push(piece);
@@ -280,7 +285,7 @@ class LineCutter {
     const line = new TextDecoder().decode(bytes); // drops a byte-order mark, as the single pass does
     if (line.length === 0) throw new NotInParts('the file starts with a blank line');
     const records: CsvRecord[] = [];
-    for await (const batch of readCsvBatches(once(bytes), { delimiter: schemaDelimiter, recoverUnclosedQuotes: true })) records.push(...batch);
+    for await (const batch of readCsvBatches([bytes], { delimiter: schemaDelimiter, recoverUnclosedQuotes: true })) records.push(...batch);
     if (records.length !== 1 || records[0].issue) throw new NotInParts('the header is not one well-formed line');
     return { fields: records[0].fields, delimiter: schemaDelimiter ?? detectDelimiter(line.slice(0, MAX_HEADER_BYTES)) };
   }
@@ -296,6 +301,7 @@ class LineCutter {
     let partFirstLine = line;
     let partLines = 0;
     let partPieces: Uint8Array[] = [];
+    let partBytes = 0;
     /** Bytes of the current line seen so far, and the last byte seen (a CR before an LF makes CRLF). */
     let lineBytes = 0;
     let last = -1;
@@ -312,6 +318,7 @@ class LineCutter {
         if (partLines === dataLines) {
           partPieces.push(piece.subarray(partStart, pos));
           yield { bytes: joined(partPieces), firstLine: partFirstLine, dataLines: partLines };
+          partBytes = 0;
           cut += partLines;
           dataLines = limit(cut);
           partPieces = [];
@@ -322,7 +329,11 @@ class LineCutter {
       }
       lineBytes += piece.length - pos;
       if (piece.length) last = piece[piece.length - 1];
-      if (partStart < piece.length) partPieces.push(piece.subarray(partStart));
+      if (partStart < piece.length) {
+        partPieces.push(piece.subarray(partStart));
+        partBytes += piece.length - partStart;
+        if (partBytes > MAX_PART_BYTES) throw new NotInParts(`${dataLines} lines take more than ${MAX_PART_BYTES / 1024 / 1024} MB from line ${partFirstLine}`);
+      }
     }
     // The last line may have no line end.
     if (lineBytes > 0 && !(lineBytes === 1 && last === CR)) partLines++;
@@ -341,6 +352,3 @@ function joined(pieces: Uint8Array[]): Uint8Array {
   return out;
 }
 
-async function* once(bytes: Uint8Array): AsyncGenerator<Uint8Array> {
-  yield bytes;
-}

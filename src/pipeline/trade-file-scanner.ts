@@ -28,6 +28,11 @@ export class UnreadableFileError extends Error {
 }
 
 
+/** Whether bytes start with gzip's magic number (whatever the file's name says). */
+export function isGzip(head: Uint8Array): boolean {
+  return head.length >= 2 && head[0] === 0x1f && head[1] === 0x8b;
+}
+
 /** Decompresses gzip input (by magic bytes, whatever the name says) and passes other bytes through. */
 export async function* maybeGunzip(source: AsyncIterable<Uint8Array>): AsyncGenerator<Uint8Array> {
   const it = source[Symbol.asyncIterator]();
@@ -35,7 +40,7 @@ export async function* maybeGunzip(source: AsyncIterable<Uint8Array>): AsyncGene
   const head = await readAtLeast(it, 2);
   if (head === undefined) return;
   const rest: AsyncIterable<Uint8Array> = { [Symbol.asyncIterator]: () => it };
-  if (head.length >= 2 && head[0] === 0x1f && head[1] === 0x8b) {
+  if (isGzip(head)) {
     const stream = Readable.from(
       (async function* () {
         yield head;

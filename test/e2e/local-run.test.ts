@@ -1,5 +1,4 @@
 import { readFile, readdir, writeFile } from 'node:fs/promises';
-import { availableParallelism } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ANOMALY_TYPES } from '../../src/generate/trading-day.js';
@@ -89,7 +88,7 @@ describe('run FILE on the embedded default', () => {
       onProgress: (e) => void (e.step === 'one-pass' && reasons.push(e.reason)),
     });
     expect(spanning.summary?.rows).toBe(ROWS);
-    if (availableParallelism() > 1) expect(reasons).toEqual([expect.stringMatching(/records on \d+ lines/)]);
+    expect(reasons).toEqual([expect.stringMatching(/records on \d+ lines/)]);
     const read = await readParquetRows(path.join(tmp.dir, 'out-spanning', 'spanning.parquet'));
     expect(read.find((r) => r.source_row === 7001)?.venue).toBe('X\nY');
   });

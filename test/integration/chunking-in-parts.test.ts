@@ -4,8 +4,8 @@ import { previousTradingDays, tradingDayChunks } from '../../src/generate/tradin
 import { saveModelToStore } from '../../src/model/model-store.js';
 import { trainFromSources } from '../../src/model/train-model.js';
 import { readChunkPart, type ChunkPartSpec } from '../../src/pipeline/chunk-part.js';
-import type { PartReader } from '../../src/pipeline/chunking-in-parts.js';
-import { parseSchemaText } from '../../src/schema/schema-settings.js';
+import { chunkInParts, type PartReader } from '../../src/pipeline/chunking-in-parts.js';
+import { DEFAULT_SCHEMA, parseSchemaText, type TradeSchema } from '../../src/schema/schema-settings.js';
 import { ingestObject, type IngestDeps, type IngestOutcome } from '../../src/steps/ingest-step.js';
 import { MemoryObjectStore } from '../property/memory-object-store.js';
 
@@ -39,9 +39,30 @@ interface Ingested {
   partsRead: number;
 }
 
-async function ingest(body: Uint8Array | string, inParts: boolean, options: { chunkRows?: number; partRows?: number; piece?: number; schema?: IngestDeps['schema'] } = {}): Promise<Ingested> {
+interface IngestOptions {
+  chunkRows?: number;
+  partRows?: number;
+  piece?: number;
+  schema?: IngestDeps['schema'];
+  /** No model promoted in the bucket. */
+  noModel?: boolean;
+  /** How the parts are read (default: readChunkPart in this thread). */
+  read?: PartReader['read'];
+  /** A put that fails for keys matching this. */
+  failPut?: RegExp;
+}
+
+async function ingest(body: Uint8Array | string, inParts: boolean, options: IngestOptions = {}): Promise<Ingested> {
   const store = new MemoryObjectStore(template.bucket);
-  for (const [k, v] of template.objects) store.objects.set(k, v);
+  if (!options.noModel) for (const [k, v] of template.objects) store.objects.set(k, v);
+  if (options.failPut) {
+    const put = store.put.bind(store);
+    const failing = options.failPut;
+    store.put = async (key, value) => {
+      if (failing.test(key)) throw new Error(`put ${key} failed`);
+      return put(key, value);
+    };
+  }
   store.streamPiece = options.piece ?? 4096;
   await store.put(KEY, body);
   const head = (await store.head(KEY))!;
@@ -50,7 +71,7 @@ async function ingest(body: Uint8Array | string, inParts: boolean, options: { ch
   const reader: PartReader = {
     read: async (bytes: Uint8Array, spec: ChunkPartSpec) => {
       partsRead++;
-      return readChunkPart(bytes, spec);
+      return (options.read ?? readChunkPart)(bytes, spec);
     },
   };
   const outcome = await ingestObject(
@@ -80,7 +101,7 @@ function comparable(objects: Map<string, Uint8Array>): Record<string, string> {
   );
 }
 
-async function expectSameAsOnePass(body: Uint8Array | string, options: Parameters<typeof ingest>[2] = {}): Promise<Ingested> {
+async function expectSameAsOnePass(body: Uint8Array | string, options: IngestOptions = {}): Promise<Ingested> {
   const [one, parts] = [await ingest(body, false, options), await ingest(body, true, options)];
   expect(parts.outcome).toEqual(one.outcome);
   expect(Object.keys(comparable(parts.objects)).sort()).toEqual(Object.keys(comparable(one.objects)).sort());
@@ -110,7 +131,8 @@ describe('ingest in parts gives what ingest in one pass gives', () => {
       const perChunk = Math.ceil(Math.min(chunkRows, 1200) / partRows);
       expect(parts.partsRead).toBe(Math.floor(1200 / chunkRows) * perChunk + (1200 % chunkRows ? Math.ceil((1200 % chunkRows) / partRows) : 0));
     }
-    const manifest = JSON.parse(Buffer.from((await ingest(day, true)).objects.get([...(await ingest(day, true)).objects.keys()].find((k) => k.endsWith('manifest.json'))!)!).toString()) as { duplicateChunks: number[]; rows: number };
+    const { objects } = await ingest(day, true);
+    const manifest = JSON.parse(Buffer.from([...objects].find(([k]) => k.endsWith('manifest.json'))![1]).toString()) as { duplicateChunks: number[]; rows: number };
     expect(manifest.rows).toBe(1200);
     expect(manifest.duplicateChunks.length).toBeGreaterThan(0);
   });
@@ -132,7 +154,9 @@ describe('ingest in parts gives what ingest in one pass gives', () => {
   it.each([
     ['a quoted field across lines', () => editLines((l) => l.map((line, i) => (i === 150 ? line.replace(/,([A-Z]+),/, ',"A\nB",') : line))), /records on .* lines|UNTERMINATED/],
     ['a quote never closed', () => editLines((l) => l.map((line, i) => (i === 150 ? line.replace(/,([A-Z]+),/, ',"AB,') : line))), /UNTERMINATED_QUOTE/],
-    ['lone CR line ends', () => day.replaceAll('\n', '\r'), /./],
+    ['lone CR line ends', () => day.replaceAll('\n', '\r'), /no LF ends the header/],
+    ['CR CR LF line ends (a CRLF file converted twice)', () => day.replaceAll('\n', '\r\r\n'), /CR without an LF/],
+    ['a CR inside a quoted field', () => editLines((l) => l.map((line, i) => (i === 150 ? line.replace(/,([A-Z]+),/, ',"A\rB",') : line))), /CR without an LF/],
     ['a byte-order mark where a part starts', () => editLines((l) => l.map((line, i) => (i === 101 ? `\uFEFF${line}` : line))), /byte-order mark/],
     ['gzip', () => gzipSync(day), /gzip-compressed/],
     ['a header that does not fit the schema', () => `a,b,c\n1,2,3\n`, /./],
@@ -148,5 +172,51 @@ describe('ingest in parts gives what ingest in one pass gives', () => {
     const schema = parseSchemaText('header: false\ncolumns: { trade_id: 1, timestamp: 2, symbol: 3, side: 4, quantity: 5, price: 6 }', 'headerless.yaml');
     const parts = await expectSameAsOnePass(day.split('\n').slice(1).join('\n'), { schema });
     expect(parts.onePass).toEqual(['the file has no header line']);
+  });
+
+  it('a file whose only lines after the header are CRs, with no model promoted: rejected as having no rows, as in one pass', async () => {
+    const parts = await expectSameAsOnePass(`${day.split('\n')[0]}\n\r\r\n\r\r\n`, { noModel: true });
+    expect(parts.outcome.status).toBe('rejected');
+    expect(parts.onePass).toEqual([expect.stringMatching(/CR without an LF/)]);
+  });
+});
+
+describe('ingest in parts when something fails', () => {
+  it('fails with the error of a part that cannot be read (a thread that died), whatever is still in flight', async () => {
+    let calls = 0;
+    const read: PartReader['read'] = async (bytes, spec) => {
+      if (++calls === 2) throw new Error('worker exited with code 70');
+      return readChunkPart(bytes, spec);
+    };
+    await expect(ingest(day, true, { read })).rejects.toThrow('worker exited with code 70');
+  });
+
+  it('fails with the error of a chunk that cannot be written, even one written while the next parts are read', async () => {
+    await expect(ingest(day, true, { failPut: /chunks\/00001/ })).rejects.toThrow(/put .*chunks\/00001.arrow failed/);
+    await expect(ingest(day, true, { failPut: /chunks\/00011/ })).rejects.toThrow(/put .*chunks\/00011.arrow failed/);
+  });
+
+  it('stops reading the file when it gives up on parts, however early', async () => {
+    const cases: [string, Uint8Array, TradeSchema][] = [
+      ['gzip', gzipSync(day), DEFAULT_SCHEMA],
+      ['binary', new Uint8Array(5000), DEFAULT_SCHEMA],
+      ['no header', new TextEncoder().encode(day), { ...DEFAULT_SCHEMA, header: false }],
+      ['a record across lines', new TextEncoder().encode(day.replace(/,([A-Z]+),/, ',"A\nB",')), DEFAULT_SCHEMA],
+    ];
+    for (const [what, bytes, schema] of cases) {
+      let closed = false;
+      const source: AsyncIterable<Uint8Array> = {
+        [Symbol.asyncIterator]() {
+          let at = 0;
+          return {
+            next: async () => (at < bytes.length ? { done: false, value: bytes.subarray(at, (at += 1000)) } : { done: true, value: undefined }),
+            return: async () => ((closed = true), { done: true, value: undefined }),
+          };
+        },
+      };
+      const outcome = await chunkInParts({ file: what, schema, chunkRows: 100, source, parts: { read: readChunkPart }, inFlight: 2, beforeRows: async () => {}, writeChunk: async () => {} });
+      expect(outcome.chunked, what).toBe(false);
+      expect(closed, what).toBe(true);
+    }
   });
 });
