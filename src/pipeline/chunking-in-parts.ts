@@ -152,7 +152,7 @@ async function chunkLines(request: ChunkingRequest, lines: LineCutter, inFlight:
     }
     while (inFlight.length) await takeOldest();
     if (pending.length) await flush();
-    await Promise.all(writing.splice(0));
+    await Promise.all(writing);
   } catch (e: unknown) {
     duplicates?.discard();
     await Promise.allSettled(writing);
@@ -282,6 +282,8 @@ class LineCutter {
     }
     let bytes = joined(pieces);
     if (bytes[bytes.length - 1] === CR) bytes = bytes.subarray(0, bytes.length - 1);
+    // Any other CR ends a line for the reader, and the data's line numbers would start later.
+    if (bytes.includes(CR)) throw new NotInParts('the header line holds a CR without an LF');
     const line = new TextDecoder().decode(bytes); // drops a byte-order mark, as the single pass does
     if (line.length === 0) throw new NotInParts('the file starts with a blank line');
     const records: CsvRecord[] = [];

@@ -156,6 +156,8 @@ describe('ingest in parts gives what ingest in one pass gives', () => {
     ['a quote never closed', () => editLines((l) => l.map((line, i) => (i === 150 ? line.replace(/,([A-Z]+),/, ',"AB,') : line))), /UNTERMINATED_QUOTE/],
     ['lone CR line ends', () => day.replaceAll('\n', '\r'), /no LF ends the header/],
     ['CR CR LF line ends (a CRLF file converted twice)', () => day.replaceAll('\n', '\r\r\n'), /CR without an LF/],
+    ['a header ending in CR CR LF', () => day.replace('\n', '\r\r\n'), /header line holds a CR/],
+    ['a CR inside a quoted header field', () => editLines((l) => [`${l[0]},"no\rte"`, ...l.slice(1).map((line) => (line ? `${line},x` : line))]), /header line holds a CR/],
     ['a CR inside a quoted field', () => editLines((l) => l.map((line, i) => (i === 150 ? line.replace(/,([A-Z]+),/, ',"A\rB",') : line))), /CR without an LF/],
     ['a byte-order mark where a part starts', () => editLines((l) => l.map((line, i) => (i === 101 ? `\uFEFF${line}` : line))), /byte-order mark/],
     ['gzip', () => gzipSync(day), /gzip-compressed/],
