@@ -11,10 +11,10 @@ import { RowReader } from './row-reader.js';
  * One part of a trade file read on its own (on any thread): whole lines holding one chunk's data
  * rows. Gives what each row says by itself (the chunk's columns but the sequence, as an Arrow
  * stream) and what the file's order needs of it (the context's inputs, the repeats' hashes), for
- * the thread that reads the parts in order. A part whose records are not exactly its lines (a quoted
- * field across lines, a quote never closed, an oversized record, a CR without an LF) says so:
- * where one record starts would then depend on the text before the part, and the file is read in one
- * pass instead.
+ * the thread that reads the parts in order. A part whose records may not be exactly its lines (a
+ * quote never closed, an oversized record, a CR without an LF, a leading byte-order mark) says so, and
+ * that thread compares the records with the lines (a quoted field across lines): where a record
+ * starts would otherwise depend on the text before the part, and the file is read in one pass instead.
  */
 export interface ChunkPartSpec {
   layout: ColumnLayout;
@@ -27,7 +27,7 @@ export interface ChunkPartSpec {
   firstLine: number;
   /** The source row of the part's first data record. */
   firstRow: number;
-  /** The part's lines that are not blank: its records, when each record is one line. */
+  /** The part's lines that are not blank: its records, when each record is one line (chunkInParts checks the count). */
   dataLines: number;
   /** Whether rows are hashed for repeats (the schema checks repeated trade ids or rows). */
   hashRepeats: boolean;
@@ -111,7 +111,6 @@ export async function readChunkPart(bytes: Uint8Array, spec: ChunkPartSpec): Pro
       records.push(record);
     }
   }
-  if (records.length !== spec.dataLines) return { readable: false, reason: `${records.length} records on ${spec.dataLines} lines` };
 
   const reader = new RowReader(spec.layout, spec.width, fieldReaders(spec.schema));
   const rows = records.map((record, i) => reader.read(record, spec.firstRow + i));

@@ -4,11 +4,11 @@ import { sequenceColumns } from '../chunks/chunk-format.js';
 import { DayContextBuilder, type DayContext, type TradeSequence } from '../features/day-context.js';
 import { detectDelimiter, readCsvBatches, type CsvRecord } from '../parse/csv-reader.js';
 import { tradingDayZone } from '../quality/file-rules.js';
-import { policyOf, type TradeSchema } from '../schema/schema-settings.js';
+import type { TradeSchema } from '../schema/schema-settings.js';
 import { resolveColumns, type ColumnLayout } from '../schema/trade-schema.js';
 import type { ChunkPart, ChunkPartSpec } from './chunk-part.js';
 import { DuplicateMarks, DuplicatePartitions, ROW_HASH_WORDS } from './duplicate-partitions.js';
-import { isGzip, requireText, UnreadableFileError } from './trade-file-scanner.js';
+import { checkedRepeats, isGzip, readAtLeast, requireText, UnreadableFileError } from './trade-file-scanner.js';
 
 /**
  * Ingest's pass over a file, with the rows read on other threads: this thread cuts the bytes into
@@ -109,9 +109,8 @@ async function chunkLines(request: ChunkingRequest, lines: LineCutter, inFlight:
   const layout = resolveHeader(request.file, schema, header.fields);
 
   const hasTradeIds = layout.index.trade_id !== undefined;
-  const checksTradeIds = policyOf(schema, 'DUPLICATE_TRADE_ID').action !== 'ignore';
-  const checksRows = policyOf(schema, 'DUPLICATE_ROW').action !== 'ignore';
-  const hashRepeats = checksTradeIds || checksRows;
+  const { sameKeys, sameRows } = checkedRepeats(schema);
+  const hashRepeats = sameKeys || sameRows;
   const context = new DayContextBuilder(tradingDayZone(schema));
   const duplicates = hashRepeats ? new DuplicatePartitions(hasTradeIds) : undefined;
   const base = { layout, width: header.fields.length, schema, delimiter: header.delimiter, hashRepeats };
@@ -158,7 +157,7 @@ async function chunkLines(request: ChunkingRequest, lines: LineCutter, inFlight:
     await Promise.allSettled(writing);
     throw e;
   }
-  const marks = duplicates ? duplicates.finish().keeping(checksTradeIds, checksRows) : DuplicateMarks.none;
+  const marks = duplicates ? duplicates.finish().keeping(sameKeys, sameRows) : DuplicateMarks.none;
   return { layout, rows, marks, context: context.build() };
 }
 
@@ -167,15 +166,7 @@ async function chunkLines(request: ChunkingRequest, lines: LineCutter, inFlight:
  * cannot be cut before it is inflated), and so is a file the checks refuse (and refused there).
  */
 async function* text(it: AsyncIterator<Uint8Array>, file: string): AsyncGenerator<Uint8Array> {
-  const head: Uint8Array[] = [];
-  let size = 0;
-  while (size < 2) {
-    const next = await it.next();
-    if (next.done) break;
-    head.push(next.value);
-    size += next.value.length;
-  }
-  const first = joined(head);
+  const first = (await readAtLeast(it, 2)) ?? new Uint8Array(0);
   if (isGzip(first)) throw new NotInParts('the file is gzip-compressed');
   const whole = (async function* () {
     yield first;

@@ -27,7 +27,6 @@ export class UnreadableFileError extends Error {
   override readonly name = 'UnreadableFileError';
 }
 
-
 /** Whether bytes start with gzip's magic number (whatever the file's name says). */
 export function isGzip(head: Uint8Array): boolean {
   return head.length >= 2 && head[0] === 0x1f && head[1] === 0x8b;
@@ -68,7 +67,7 @@ const SNIFF_BYTES = 4096;
  * The source's first chunks joined until at least `n` bytes (or the end), or undefined for an empty
  * source: what sniffing needs, whatever sizes the source yields.
  */
-async function readAtLeast(it: AsyncIterator<Uint8Array>, n: number): Promise<Uint8Array | undefined> {
+export async function readAtLeast(it: AsyncIterator<Uint8Array>, n: number): Promise<Uint8Array | undefined> {
   const parts: Uint8Array[] = [];
   let size = 0;
   while (size < n) {
@@ -141,6 +140,11 @@ function lastCompleteChar(bytes: Uint8Array): number {
   return i;
 }
 
+/** Which repeats the schema checks (a rule whose policy is ignore leaves no mark and needs no hashing). */
+export function checkedRepeats(schema: TradeSchema): { sameKeys: boolean; sameRows: boolean } {
+  return { sameKeys: policyOf(schema, 'DUPLICATE_TRADE_ID').action !== 'ignore', sameRows: policyOf(schema, 'DUPLICATE_ROW').action !== 'ignore' };
+}
+
 export interface ScannerOptions {
   schema?: TradeSchema;
   /** Keep each record's full field list on its row (exploration needs every column). */
@@ -167,8 +171,7 @@ export class TradeFileScanner {
     this.schema = options.schema ?? DEFAULT_SCHEMA;
     this.readers = fieldReaders(this.schema);
     this.context = new DayContextBuilder(tradingDayZone(this.schema));
-    this.checksTradeIds = policyOf(this.schema, 'DUPLICATE_TRADE_ID').action !== 'ignore';
-    this.checksRows = policyOf(this.schema, 'DUPLICATE_ROW').action !== 'ignore';
+    ({ sameKeys: this.checksTradeIds, sameRows: this.checksRows } = checkedRepeats(this.schema));
   }
 
   /** Whether the file has trade ids (the default schema requires them; a schema file may map none). */
